@@ -1,0 +1,60 @@
+// Help that looks like docker's own (cobra's templates in docker/cli).
+import { version } from '../plugin/metadata.js';
+import type { CommandSpec, OptionSpec } from './command.js';
+import { helpOption } from './options.js';
+
+const ROOT_DESCRIPTION = 'Find where Docker disk space goes, and remove images safely';
+
+/** `docker tidy --help`. */
+export function renderRootHelp(commands: readonly CommandSpec[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    '',
+    'Usage:  docker tidy [OPTIONS] COMMAND',
+    '',
+    ROOT_DESCRIPTION,
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Options:',
+    ...renderOptions({ ...helpOption, version: { type: 'boolean', describe: 'Print version information and quit' } }),
+    '',
+    "Run 'docker tidy COMMAND --help' for more information on a command.",
+    '',
+  ].join('\n');
+}
+
+/** `docker tidy COMMAND --help`. */
+export function renderCommandHelp(command: CommandSpec): string {
+  const lines = ['', `Usage:  docker tidy ${command.name} ${command.usage}`.trimEnd(), '', command.description ?? command.summary, ''];
+  if (command.aliases?.length) {
+    lines.push('Aliases:', `  docker tidy ${[command.name, ...command.aliases].join(', docker tidy ')}`, '');
+  }
+  lines.push('Options:', ...renderOptions({ ...command.options, ...helpOption }), '');
+  return lines.join('\n');
+}
+
+/** `docker tidy --version`. */
+export function renderVersion(): string {
+  return `docker tidy version ${version}\n`;
+}
+
+// pflag's layout: "  -v, --verbose        text" / "      --json           text".
+function renderOptions(options: Record<string, OptionSpec>): string[] {
+  const left = Object.entries(options)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, o]) => {
+      const short = o.short ? `-${o.short}, ` : '    ';
+      const value = o.type === 'string' ? ` ${o.valueName ?? 'string'}` : '';
+      return [`  ${short}--${name}${value}`, describeOption(o)] as const;
+    });
+  const width = Math.max(...left.map(([l]) => l.length)) + 3;
+  return left.map(([l, d]) => `${l.padEnd(width)}${d}`);
+}
+
+function describeOption(o: OptionSpec): string {
+  let text = o.describe;
+  if (o.default !== undefined && o.default !== false) text += ` (default ${JSON.stringify(o.default)})`;
+  return text;
+}

@@ -1,0 +1,11 @@
+// Every command of `docker tidy`, listed once. (A bundled executable has no folder to scan.)
+import type { CommandSpec } from './command.js';
+import { dfCommand } from './commands/df.js';
+
+/** The commands, in the order --help lists them. */
+export const commands: readonly CommandSpec[] = [dfCommand];
+
+/** The command a word names (its name or an alias), if any. */
+export function findCommand(word: string): CommandSpec | undefined {
+  return commands.find((c) => c.name === word || c.aliases?.includes(word));
+}

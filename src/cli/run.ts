@@ -1,0 +1,102 @@
+// The CLI layer: works out how docker ran us, dispatches to a command, and is the only place
+// that turns errors into exit codes (usage 125, failure 1, interrupted 130).
+import { dockerTarget } from '../docker/cli.js';
+import { connectEngine, type EngineClient } from '../docker/engine.js';
+import { CancelledError, TidyError, UsageError } from '../errors.js';
+import { watchCancellation } from '../plugin/cancel.js';
+import { parseInvocation, type Invocation } from '../plugin/invocation.js';
+import type { CommandContext } from './command.js';
+import { complete } from './complete.js';
+import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
+import { parseCommandArgs } from './parse.js';
+import { commands, findCommand } from './registry.js';
+
+/** Runs docker tidy with argv (without node and script) and sets the process's exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let debug = argv.includes('-D') || argv.includes('--debug');
+  let client: EngineClient | undefined;
+  const signal = watchCancellation();
+  let code: number;
+  try {
+    const invocation = parseInvocation(argv);
+    debug = invocation.globals.debug;
+    const target = dockerTarget(invocation.globals, signal);
+    const ctx: CommandContext = {
+      target,
+      engine: async () => (client ??= await connectEngine(target)),
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdinIsTTY: Boolean(process.stdin.isTTY),
+      env: process.env,
+      now: Math.floor(Date.now() / 1000),
+    };
+    code = await dispatch(invocation, ctx);
+  } catch (error) {
+    code = report(error, debug);
+  } finally {
+    client?.close();
+  }
+  process.exitCode = code;
+}
+
+async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<number> {
+  if (invocation.kind === 'complete') {
+    ctx.stdout.write(complete(commands, invocation.args, invocation.descriptions));
+    return 0;
+  }
+  const [word, ...rest] = invocation.args;
+  if (invocation.kind === 'help') {
+    const command = word === undefined ? undefined : findCommand(word);
+    if (word !== undefined && !command) throw unknownCommand(word);
+    ctx.stdout.write(command ? renderCommandHelp(command) : renderRootHelp(commands));
+    return 0;
+  }
+  if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
+    const command = word === 'help' && rest[0] ? findCommand(rest[0]) : undefined;
+    if (word === 'help' && rest[0] && !command) throw unknownCommand(rest[0]);
+    ctx.stdout.write(command ? renderCommandHelp(command) : renderRootHelp(commands));
+    return 0;
+  }
+  if (word === '--version' || word === '-v') {
+    ctx.stdout.write(renderVersion());
+    return 0;
+  }
+  if (word.startsWith('-')) {
+    throw new UsageError(`unknown flag: ${word.split('=')[0]}`, 'docker tidy');
+  }
+  const command = findCommand(word);
+  if (!command) throw unknownCommand(word);
+  const untilDashDash = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));
+  if (untilDashDash.includes('--help') || untilDashDash.includes('-h')) {
+    ctx.stdout.write(renderCommandHelp(command));
+    return 0;
+  }
+  const { flags, args } = parseCommandArgs(command, rest);
+  return command.run(ctx, flags, args);
+}
+
+function unknownCommand(word: string): UsageError {
+  return new UsageError(`unknown command: docker tidy ${word}`, 'docker tidy');
+}
+
+/** Prints an error docker's way and returns the exit code for it. */
+function report(error: unknown, debug: boolean): number {
+  const write = (text: string): void => void process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  if (error instanceof UsageError) {
+    // docker: "unknown flag: --foo\nSee 'docker ps --help'."
+    write(error.helpCommand ? `${error.message}\nSee '${error.helpCommand} --help'.` : error.message);
+    return 125;
+  }
+  if (error instanceof CancelledError) {
+    write(error.message);
+    return 130;
+  }
+  if (error instanceof TidyError) {
+    write(error.hint ? `${error.message}\n${error.hint}` : error.message);
+    if (debug && error.stack) write(error.stack);
+    return 1;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  write(debug && e.stack ? e.stack : e.message);
+  return 1;
+}

@@ -1,0 +1,90 @@
+// The Snapshot: one read of the daemon's images, layers, containers, volumes and build cache,
+// in plain data. Everything in core/ is pure: no I/O, no node:* imports.
+
+/** One layer of an image, identified by its chain ID (the layer plus everything below it). */
+export interface Layer {
+  chainId: string;
+  /** Bytes this layer holds on disk. */
+  size: number;
+}
+
+/** An image ID with everything the daemon knows about it. */
+export interface Image {
+  /** Full ID, "sha256:...". */
+  id: string;
+  /** "repository:tag" references; empty when dangling. */
+  tags: string[];
+  /** "repository@sha256:..." references; empty for images built here and never pushed or pulled. */
+  digests: string[];
+  /** Creation time, Unix seconds. */
+  created: number;
+  /** The image's size as the daemon reports it. */
+  size: number;
+  /** Parent image ID (legacy builder), or "". */
+  parentId: string;
+  /** Layers base first. */
+  layers: Layer[];
+  /** False when the daemon's data did not pin every layer's size down exactly. */
+  layersExact: boolean;
+}
+
+/** Container states as the Engine API names them. */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** A container in any state. */
+export interface Container {
+  id: string;
+  /** Name without the leading slash. */
+  name: string;
+  /** The full ID of the image it uses (not the name it was created with). */
+  imageId: string;
+  /** The image reference it was created with, as docker shows it. */
+  imageRef: string;
+  state: ContainerState | string;
+  /** Bytes in its writable layer; -1 when not computed. */
+  sizeRw: number;
+  created: number;
+}
+
+/** A volume, with its size when the daemon computed it. */
+export interface Volume {
+  name: string;
+  driver: string;
+  /** Bytes, or -1 when the daemon could not say (non-local drivers). */
+  size: number;
+  /** Containers that mount it; -1 when unknown. */
+  refCount: number;
+  /** Anonymous volumes were created without a name (engine 23+ labels them). */
+  anonymous: boolean;
+  labels: Record<string, string>;
+}
+
+/** One build-cache record. */
+export interface BuildCacheRecord {
+  id: string;
+  type: string;
+  description: string;
+  size: number;
+  inUse: boolean;
+  shared: boolean;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+/** Everything one read of the daemon returned. */
+export interface Snapshot {
+  images: Image[];
+  containers: Container[];
+  volumes: Volume[];
+  buildCache: BuildCacheRecord[];
+  /** The daemon's own total of layer bytes (classic store), when it gave one. */
+  layersSize?: number;
+}
+
+/** Container states in which docker will not let go of the image, and tidy never touches. */
+export const ACTIVE_STATES: ReadonlySet<string> = new Set(['running', 'paused', 'restarting']);
+
+/** True when the container is running (or paused or restarting). */
+export function isActive(container: Container): boolean {
+  return ACTIVE_STATES.has(container.state);
+}

@@ -1,0 +1,165 @@
+// Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
+// of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
+import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
+
+/** An image with its layer accounting and the containers that use it. */
+export interface ImageUsage {
+  image: Image;
+  /** Bytes of all its layers. */
+  sizeBytes: number;
+  /** Bytes in layers that no other image holds. */
+  uniqueBytes: number;
+  /** Bytes in layers that other images hold too. */
+  sharedBytes: number;
+  /** Containers in any state whose image is this image ID. */
+  containers: Container[];
+  /** No tag. */
+  dangling: boolean;
+  /** No container, in any state, uses this image ID. */
+  unused: boolean;
+  /** Tagged but never pushed or pulled (no RepoDigests): removing it loses it for good. */
+  localOnly: boolean;
+}
+
+/** Counts, per chain ID, how many images hold it, and its size. */
+export function indexLayers(images: readonly Image[]): Map<string, { size: number; holders: number }> {
+  const index = new Map<string, { size: number; holders: number }>();
+  for (const image of images) {
+    for (const layer of image.layers) {
+      const entry = index.get(layer.chainId);
+      if (entry) entry.holders += 1;
+      else index.set(layer.chainId, { size: layer.size, holders: 1 });
+    }
+  }
+  return index;
+}
+
+/** Per-image accounting for every image in the snapshot. */
+export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
+  const index = indexLayers(snapshot.images);
+  const byImage = new Map<string, Container[]>();
+  for (const c of snapshot.containers) {
+    const list = byImage.get(c.imageId);
+    if (list) list.push(c);
+    else byImage.set(c.imageId, [c]);
+  }
+  return snapshot.images.map((image) => {
+    let sizeBytes = 0;
+    let sharedBytes = 0;
+    for (const layer of image.layers) {
+      sizeBytes += layer.size;
+      if (index.get(layer.chainId)!.holders > 1) sharedBytes += layer.size;
+    }
+    const containers = byImage.get(image.id) ?? [];
+    return {
+      image,
+      sizeBytes,
+      uniqueBytes: sizeBytes - sharedBytes,
+      sharedBytes,
+      containers,
+      dangling: image.tags.length === 0,
+      unused: containers.length === 0,
+      localOnly: image.tags.length > 0 && image.digests.length === 0,
+    };
+  });
+}
+
+/**
+ * Bytes freed by deleting the images `removedIds`: each layer that no remaining image holds,
+ * counted once however many removed images held it.
+ */
+export function bytesFreedByDeleting(images: readonly Image[], removedIds: ReadonlySet<string>): number {
+  const kept = new Set<string>();
+  for (const image of images) {
+    if (!removedIds.has(image.id)) for (const layer of image.layers) kept.add(layer.chainId);
+  }
+  const freed = new Map<string, number>();
+  for (const image of images) {
+    if (!removedIds.has(image.id)) continue;
+    for (const layer of image.layers) if (!kept.has(layer.chainId)) freed.set(layer.chainId, layer.size);
+  }
+  let total = 0;
+  for (const size of freed.values()) total += size;
+  return total;
+}
+
+/** Bytes of every distinct layer of the images. */
+export function totalLayerBytes(images: readonly Image[]): number {
+  let total = 0;
+  for (const { size } of indexLayers(images).values()) total += size;
+  return total;
+}
+
+/** One row of `docker tidy df`. */
+export interface UsageSection<Item> {
+  total: number;
+  active: number;
+  sizeBytes: number;
+  reclaimableBytes: number;
+  /** False when some figure rests on data the daemon could not give exactly. */
+  exact: boolean;
+  items: Item[];
+}
+
+/** What `docker tidy df` shows. */
+export interface DiskUsage {
+  images: UsageSection<ImageUsage>;
+  containers: UsageSection<Container>;
+  volumes: UsageSection<Snapshot['volumes'][number]>;
+  buildCache: UsageSection<Snapshot['buildCache'][number]>;
+}
+
+/** Computes df's four sections from a snapshot read with usage data. */
+export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
+  const imageUsage = analyzeImages(snapshot);
+  const unusedIds = new Set(imageUsage.filter((u) => u.unused).map((u) => u.image.id));
+  const bySize = <T>(items: T[], size: (t: T) => number): T[] => [...items].sort((a, b) => size(b) - size(a));
+  const sum = <T>(items: readonly T[], size: (t: T) => number): number => items.reduce((s, t) => s + Math.max(0, size(t)), 0);
+
+  const containers = snapshot.containers;
+  const stopped = containers.filter((c) => !isActive(c));
+  const volumes = snapshot.volumes;
+  const cache = snapshot.buildCache;
+  const ownCache = cache.filter((b) => !b.shared);
+  return {
+    images: {
+      total: snapshot.images.length,
+      active: imageUsage.filter((u) => !u.unused).length,
+      sizeBytes: totalLayerBytes(snapshot.images),
+      reclaimableBytes: bytesFreedByDeleting(snapshot.images, unusedIds),
+      exact: snapshot.images.every((i) => i.layersExact),
+      items: bySize(imageUsage, (u) => u.sizeBytes),
+    },
+    containers: {
+      total: containers.length,
+      active: containers.length - stopped.length,
+      sizeBytes: sum(containers, (c) => c.sizeRw),
+      reclaimableBytes: sum(stopped, (c) => c.sizeRw),
+      exact: containers.every((c) => c.sizeRw >= 0),
+      items: bySize(containers, (c) => c.sizeRw),
+    },
+    volumes: {
+      total: volumes.length,
+      active: volumes.filter((v) => v.refCount > 0).length,
+      sizeBytes: sum(volumes, (v) => v.size),
+      reclaimableBytes: sum(
+        volumes.filter((v) => v.refCount === 0),
+        (v) => v.size,
+      ),
+      exact: volumes.every((v) => v.size >= 0),
+      items: bySize(volumes, (v) => v.size),
+    },
+    buildCache: {
+      total: cache.length,
+      active: cache.filter((b) => b.inUse).length,
+      // Shared records are held by images too: docker counts them neither in size nor reclaimable.
+      sizeBytes: sum(ownCache, (b) => b.size),
+      reclaimableBytes: sum(
+        ownCache.filter((b) => !b.inUse),
+        (b) => b.size,
+      ),
+      exact: true,
+      items: bySize(cache, (b) => b.size),
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// The only module that runs docker. Every docker process starts here, without a shell, with
+// docker's global options (as the user gave them) in front of its own arguments.
+import { execa, type ResultPromise } from 'execa';
+import { CancelledError, TidyError } from '../errors.js';
+import type { GlobalOptions } from '../plugin/invocation.js';
+
+/** How to run docker: which binary, with which global options, environment and limits. */
+export interface DockerTarget {
+  /** DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND when docker ran us, else `docker` from PATH. */
+  binary: string;
+  globals: GlobalOptions;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Upper bound for one docker call or one Engine API request, in milliseconds. */
+  timeoutMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Builds the target from the plugin's environment and docker's global options. */
+export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = process.env): DockerTarget {
+  const timeoutSeconds = Number(env.DOCKER_TIDY_TIMEOUT);
+  return {
+    binary: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || 'docker',
+    globals,
+    env,
+    signal,
+    timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** Says which daemon we tried, the way the user chose it. */
+export function describeDaemon(target: DockerTarget, dialed?: string): string {
+  const { globals, env } = target;
+  const where = dialed ? ` at ${dialed}` : '';
+  if (globals.host) return `the Docker daemon${where} (--host ${globals.host})`;
+  if (globals.context) return `the Docker daemon${where} (context "${globals.context}")`;
+  if (env.DOCKER_HOST) return `the Docker daemon${where} (DOCKER_HOST=${env.DOCKER_HOST})`;
+  if (env.DOCKER_CONTEXT) return `the Docker daemon${where} (DOCKER_CONTEXT=${env.DOCKER_CONTEXT})`;
+  return `the Docker daemon${where} (the current docker context)`;
+}
+
+/** Turns what a failed docker process said into an error that names the fix. */
+export function classifyDockerFailure(target: DockerTarget, command: string, stderr: string, cause?: unknown): Error {
+  if (target.signal.aborted) return new CancelledError();
+  const code = (cause as { code?: string } | undefined)?.code;
+  if (code === 'ENOENT') {
+    return new TidyError(
+      `docker binary not found: "${target.binary}"`,
+      'install the docker CLI, or put it on PATH',
+      { cause },
+    );
+  }
+  if (code === 'EACCES') {
+    return new TidyError(`cannot run docker binary "${target.binary}": permission denied`, undefined, { cause });
+  }
+  const text = stderr.trim();
+  const dialed = dialedAddress(text);
+  if (/permission denied/i.test(text) && /connect|socket|dial/i.test(text)) {
+    return new TidyError(
+      `permission denied while connecting to ${describeDaemon(target, dialed)}`,
+      'add your user to the "docker" group (sudo usermod -aG docker "$USER", then log in again), or run with sudo',
+      { cause },
+    );
+  }
+  if (/context ".*" (does not exist|not found)|context not found/i.test(text)) {
+    return new TidyError(`${firstLine(text)}`, 'list the contexts with "docker context ls"', { cause });
+  }
+  if (
+    /cannot connect to the docker daemon|connection refused|no such file or directory|no such host|i\/o timeout|error during connect|raw stream connection/i.test(
+      text,
+    )
+  ) {
+    return new TidyError(
+      `cannot connect to ${describeDaemon(target, dialed)}: ${firstLine(text)}`,
+      'is the daemon running? check DOCKER_HOST, --host and the current context ("docker context ls")',
+      { cause },
+    );
+  }
+  return new TidyError(`${command} failed: ${firstLine(text) || String((cause as Error | undefined)?.message ?? 'unknown error')}`, undefined, {
+    cause,
+  });
+}
+
+function dialedAddress(stderr: string): string | undefined {
+  const m = /dial (unix|tcp) ([^:\s]+(?::\d+)?)(?::|\s|$)/.exec(stderr);
+  if (!m) return undefined;
+  return m[1] === 'unix' ? `unix://${m[2]}` : `tcp://${m[2]}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}
+
+/** Runs a docker CLI command to completion and returns its stdout. */
+export async function runDocker(target: DockerTarget, args: string[], options: { input?: string } = {}): Promise<string> {
+  const command = `docker ${args.join(' ')}`;
+  try {
+    const result = await execa(target.binary, [...target.globals.argv, ...args], {
+      env: target.env,
+      extendEnv: false,
+      cancelSignal: target.signal,
+      timeout: target.timeoutMs,
+      forceKillAfterDelay: 2000,
+      stripFinalNewline: false,
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : 'pipe',
+    });
+    return result.stdout;
+  } catch (error) {
+    const e = error as { timedOut?: boolean; isCanceled?: boolean; stderr?: string; cause?: unknown; code?: string };
+    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
+    if (e.timedOut) throw timeoutError(target, command);
+    throw classifyDockerFailure(target, command, e.stderr ?? '', e.code ? e : (e.cause ?? e));
+  }
+}
+
+/** Starts a long-running docker process with piped stdin/stdout (for `system dial-stdio`). */
+export function spawnDocker(target: DockerTarget, args: string[]): ResultPromise<SpawnOptions> {
+  return execa(target.binary, [...target.globals.argv, ...args], {
+    env: target.env,
+    extendEnv: false,
+    cancelSignal: target.signal,
+    forceKillAfterDelay: 2000,
+    ...SPAWN_OPTIONS,
+  });
+}
+
+const SPAWN_OPTIONS = { buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const;
+type SpawnOptions = typeof SPAWN_OPTIONS & { env: NodeJS.ProcessEnv; extendEnv: false; cancelSignal: AbortSignal; forceKillAfterDelay: number };
+
+/** The error for a docker call that did not finish in time. */
+export function timeoutError(target: DockerTarget, what: string): TidyError {
+  return new TidyError(
+    `${what}: no answer from docker within ${Math.round(target.timeoutMs / 1000)}s`,
+    'the daemon may be overloaded or hung; set DOCKER_TIDY_TIMEOUT (seconds) to wait longer',
+  );
+}

@@ -1,0 +1,202 @@
+// The Engine API, reached through `docker [globals] system dial-stdio`: an HTTP/1.1 connection to
+// the daemon over a docker process's stdin/stdout. It honours contexts, TLS and ssh:// hosts
+// exactly as the docker CLI does, gives exact integer bytes and full IDs, and serves many
+// requests over one process (keep-alive) instead of one docker process per question.
+import http from 'node:http';
+import { Duplex } from 'node:stream';
+import { CancelledError, TidyError } from '../errors.js';
+import { classifyDockerFailure, spawnDocker, timeoutError, type DockerTarget } from './cli.js';
+
+/** The oldest Engine API we speak: Docker 19.03. */
+export const MIN_API_VERSION = '1.40';
+/** The newest API shape we parse. /system/df changed shape at 1.52, so we ask for at most 1.51. */
+export const MAX_API_VERSION = '1.51';
+
+/** An error response from the Engine API, with its HTTP status and the daemon's message. */
+export class EngineApiError extends TidyError {
+  override name = 'EngineApiError';
+  constructor(
+    readonly status: number,
+    readonly daemonMessage: string,
+    what: string,
+  ) {
+    super(`${what}: ${daemonMessage || `HTTP ${status}`}`);
+  }
+}
+
+/** Compares dotted API versions ("1.41" < "1.45"). */
+export function compareApiVersions(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 !== b1 ? a1 - b1 : a2 - b2;
+}
+
+/** A connection pool to one daemon; `close()` ends every docker process it started. */
+export class EngineClient {
+  /** The API version used in request paths: the daemon's, capped at MAX_API_VERSION. */
+  apiVersion = MIN_API_VERSION;
+  /** The daemon's own API version, as its /_ping said. */
+  serverApiVersion = MIN_API_VERSION;
+  private readonly agent: http.Agent;
+  private readonly children = new Set<ReturnType<typeof spawnDocker>>();
+  private failure: Error | undefined;
+
+  constructor(
+    readonly target: DockerTarget,
+    connections = 1,
+  ) {
+    const open = (): Duplex => this.openConnection();
+    this.agent = new (class extends http.Agent {
+      override createConnection(): Duplex {
+        return open();
+      }
+    })({ keepAlive: true, maxSockets: connections });
+  }
+
+  /** Connects and agrees on an API version; fails clearly when the daemon is too old. */
+  async connect(): Promise<this> {
+    const { headers } = await this.send('GET', '/_ping', 'ping the Docker daemon');
+    const version = String(headers['api-version'] ?? '');
+    if (!/^\d+\.\d+$/.test(version)) {
+      throw new TidyError(`the Docker daemon answered /_ping without an API version ("${version}")`);
+    }
+    this.serverApiVersion = version;
+    if (compareApiVersions(version, MIN_API_VERSION) < 0) {
+      throw new TidyError(
+        `the Docker daemon is too old: API ${version}, docker tidy needs ${MIN_API_VERSION} (Docker 19.03) or newer`,
+        'upgrade the Docker engine',
+      );
+    }
+    this.apiVersion = compareApiVersions(version, MAX_API_VERSION) > 0 ? MAX_API_VERSION : version;
+    return this;
+  }
+
+  /** Fails with a clear message when the daemon's API is older than a request needs. */
+  requireApi(min: string, what: string): void {
+    if (compareApiVersions(this.serverApiVersion, min) < 0) {
+      throw new TidyError(
+        `the Docker daemon is too old for ${what}: it speaks API ${this.serverApiVersion}, ${what} needs ${min}`,
+        'upgrade the Docker engine',
+      );
+    }
+  }
+
+  /** GETs a versioned API path and returns the parsed JSON body. */
+  async getJson(path: string, what: string): Promise<unknown> {
+    const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what);
+    return parseJson(body, what);
+  }
+
+  /** Sends a request with any method to a versioned API path; returns the parsed JSON body (or null). */
+  async requestJson(method: string, path: string, what: string): Promise<unknown> {
+    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what);
+    return body.length === 0 ? null : parseJson(body, what);
+  }
+
+  /** Ends every docker process this client started. */
+  close(): void {
+    this.agent.destroy();
+    for (const child of this.children) {
+      child.stdin?.end();
+      child.kill();
+    }
+  }
+
+  private send(method: string, path: string, what: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    const { target } = this;
+    if (target.signal.aborted) return Promise.reject(new CancelledError());
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        target.signal.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(value!);
+      };
+      const req = http.request({ agent: this.agent, method, path, host: 'docker', headers: { Accept: 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => finish(this.failure ?? error));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 400) finish(new EngineApiError(status, daemonMessage(body), what));
+          else finish(undefined, { status, headers: res.headers, body });
+        });
+      });
+      // The connection's failure (docker exited, said why on stderr) explains a broken request better.
+      req.on('error', (error) => {
+        setTimeout(() => finish(this.failure ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error })), 50);
+      });
+      const onAbort = (): void => {
+        req.destroy();
+        finish(new CancelledError());
+      };
+      target.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => {
+        req.destroy();
+        this.close();
+        finish(timeoutError(target, what));
+      }, target.timeoutMs);
+      req.end();
+    });
+  }
+
+  private openConnection(): Duplex {
+    const child = spawnDocker(this.target, ['system', 'dial-stdio']);
+    this.children.add(child);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      if (stderr.length < 10_000) stderr += text;
+    });
+    const socket = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+    // http.Agent treats its connections as net.Sockets; these are no-ops for a pipe.
+    const fake = socket as Duplex & Record<string, unknown>;
+    for (const method of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref']) {
+      fake[method] = function (this: Duplex) {
+        return this;
+      };
+    }
+    child.then(
+      () => socket.destroy(),
+      (error: unknown) => {
+        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, (error as { code?: string }).code ? error : undefined);
+        socket.destroy(this.failure);
+      },
+    );
+    child.finally(() => this.children.delete(child)).catch(() => undefined);
+    return socket;
+  }
+}
+
+function daemonMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return body.trim().slice(0, 500);
+}
+
+function parseJson(body: string, what: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new TidyError(`${what}: the daemon's answer is not valid JSON (${(error as Error).message}): ${JSON.stringify(body.slice(0, 120))}`);
+  }
+}
+
+/** Opens a client to the daemon the target names, ready for requests. */
+export async function connectEngine(target: DockerTarget, connections = 1): Promise<EngineClient> {
+  const client = new EngineClient(target, connections);
+  try {
+    return await client.connect();
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}

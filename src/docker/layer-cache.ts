@@ -1,0 +1,89 @@
+// A cache of per-layer bytes by image ID. An image ID is the hash of its config, which names its
+// layers, so its layers never change; their sizes are checked against the image's size as the
+// daemon reports it on every run, and a file that does not parse is ignored and rewritten.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Layer } from '../core/snapshot.js';
+
+const CacheEntry = z.object({
+  imageSize: z.number(),
+  chainIds: z.array(z.string()),
+  sizes: z.array(z.number()),
+  exact: z.boolean(),
+});
+const CacheFile = z.object({ schemaVersion: z.literal(1), images: z.record(z.string(), CacheEntry) });
+type CacheEntry = z.infer<typeof CacheEntry>;
+
+/** Per-image layer data as cached. */
+export interface CachedLayers {
+  layers: Layer[];
+  exact: boolean;
+}
+
+/** The layer cache for one daemon endpoint. */
+export class LayerCache {
+  private entries = new Map<string, CacheEntry>();
+  private dirty = false;
+
+  constructor(private readonly file: string | undefined) {
+    if (!file) return;
+    try {
+      const parsed = CacheFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (parsed.success) this.entries = new Map(Object.entries(parsed.data.images));
+      else this.dirty = true;
+    } catch {
+      // Missing or unreadable: start empty.
+    }
+  }
+
+  /** Cached layers for the image, if the entry still agrees with the image's reported size. */
+  get(imageId: string, imageSize: number): CachedLayers | undefined {
+    const entry = this.entries.get(imageId);
+    if (!entry || entry.imageSize !== imageSize || entry.chainIds.length !== entry.sizes.length) return undefined;
+    return {
+      layers: entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]! })),
+      exact: entry.exact,
+    };
+  }
+
+  set(imageId: string, imageSize: number, value: CachedLayers): void {
+    this.entries.set(imageId, {
+      imageSize,
+      chainIds: value.layers.map((l) => l.chainId),
+      sizes: value.layers.map((l) => l.size),
+      exact: value.exact,
+    });
+    this.dirty = true;
+  }
+
+  /** Writes the cache, keeping only the images that still exist. Failures are not fatal. */
+  save(liveImageIds: Iterable<string>): void {
+    const live = new Set(liveImageIds);
+    for (const id of this.entries.keys()) {
+      if (!live.has(id)) {
+        this.entries.delete(id);
+        this.dirty = true;
+      }
+    }
+    if (!this.file || !this.dirty) return;
+    try {
+      mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ schemaVersion: 1, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
+      renameSync(tmp, this.file);
+    } catch {
+      // A read-only home is no reason to fail: the next run just asks the daemon again.
+    }
+  }
+}
+
+/** Where the cache for this daemon endpoint lives, or undefined when caching is off. */
+export function layerCachePath(env: NodeJS.ProcessEnv, endpointKey: string): string | undefined {
+  if (env.DOCKER_TIDY_NO_CACHE) return undefined;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  const key = createHash('sha256').update(endpointKey).digest('hex').slice(0, 16);
+  return join(base, 'docker-tidy', `layers-${key}.json`);
+}

@@ -1,0 +1,164 @@
+// Reads one Snapshot of the daemon with as few requests as possible: the list endpoints (or
+// /system/df when sizes of containers, volumes and build cache are wanted), plus inspect and
+// history for images whose layers are not cached yet.
+import { createHash } from 'node:crypto';
+import { pairHistoryWithLayers } from '../core/layers.js';
+import type { BuildCacheRecord, Container, Image, Layer, Snapshot, Volume } from '../core/snapshot.js';
+import type { EngineClient } from './engine.js';
+import { LayerCache, layerCachePath } from './layer-cache.js';
+import {
+  BuildCacheSummary,
+  ContainerSummary,
+  expectShape,
+  ImageHistory,
+  ImageInspect,
+  ImageSummary,
+  SystemDf,
+  VolumeSummary,
+} from './raw.js';
+import { z } from 'zod';
+
+/** What to read besides images and containers. */
+export interface SnapshotOptions {
+  /** Container writable-layer sizes, volumes and build cache (GET /system/df; slower on big hosts). */
+  usage: boolean;
+}
+
+/** How many history/inspect requests to have in flight when layers are not cached. */
+const LAYER_FETCH_CONCURRENCY = 8;
+
+/** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
+export async function readSnapshot(client: EngineClient, options: SnapshotOptions): Promise<Snapshot> {
+  let images: ImageSummary[];
+  let containers: ContainerSummary[];
+  let volumes: VolumeSummary[] = [];
+  let buildCache: BuildCacheSummary[] = [];
+  let layersSize: number | undefined;
+  if (options.usage) {
+    const df = expectShape(SystemDf, await client.getJson('/system/df', 'GET /system/df'), 'GET /system/df');
+    ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
+    layersSize = df.LayersSize;
+  } else {
+    const [rawImages, rawContainers] = await Promise.all([
+      client.getJson('/images/json?all=0', 'GET /images/json'),
+      client.getJson('/containers/json?all=1', 'GET /containers/json'),
+    ]);
+    images = expectShape(z.array(ImageSummary), rawImages, 'GET /images/json');
+    containers = expectShape(z.array(ContainerSummary), rawContainers, 'GET /containers/json');
+  }
+
+  const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
+  const layers = await mapConcurrent(images, LAYER_FETCH_CONCURRENCY, async (summary) => {
+    const cached = cache.get(summary.Id, summary.Size);
+    if (cached) return cached;
+    const fresh = await readLayers(client, summary.Id);
+    cache.set(summary.Id, summary.Size, fresh);
+    return fresh;
+  });
+  cache.save(images.map((i) => i.Id));
+
+  return {
+    images: images.map((s, i) => toImage(s, layers[i]!)),
+    containers: containers.map(toContainer),
+    volumes: volumes.map(toVolume),
+    buildCache: buildCache.map(toBuildCache),
+    ...(layersSize === undefined ? {} : { layersSize }),
+  };
+}
+
+/** Identifies the daemon endpoint the way the user chose it, to keep one cache per endpoint. */
+function endpointKey(client: EngineClient): string {
+  const { globals, env } = client.target;
+  return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
+}
+
+async function readLayers(client: EngineClient, id: string): Promise<{ layers: Layer[]; exact: boolean }> {
+  const path = `/images/${encodeURIComponent(id)}`;
+  const [rawInspect, rawHistory] = await Promise.all([
+    client.getJson(`${path}/json`, `GET /images/${id}/json`),
+    client.getJson(`${path}/history`, `GET /images/${id}/history`),
+  ]);
+  const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
+  const history = expectShape(ImageHistory, rawHistory, `GET /images/${id}/history`);
+  const diffIds = inspect.RootFS.Layers;
+  const { sizes, exact } = pairHistoryWithLayers(
+    diffIds,
+    history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy })),
+  );
+  const chainIds = chainIdsOf(diffIds);
+  return { layers: chainIds.map((chainId, i) => ({ chainId, size: sizes[i]! })), exact };
+}
+
+/** chainID(L1) = diffID(L1); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
+export function chainIdsOf(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const diffId of diffIds) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined ? diffId : 'sha256:' + createHash('sha256').update(`${prev} ${diffId}`).digest('hex'));
+  }
+  return out;
+}
+
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function toImage(s: ImageSummary, layers: { layers: Layer[]; exact: boolean }): Image {
+  return {
+    id: s.Id,
+    // Some daemons list "<none>:<none>" / "<none>@<none>" for untagged images.
+    tags: s.RepoTags.filter((t) => t !== '<none>:<none>'),
+    digests: s.RepoDigests.filter((d) => d !== '<none>@<none>'),
+    created: s.Created,
+    size: s.Size,
+    parentId: s.ParentId,
+    layers: layers.layers,
+    layersExact: layers.exact,
+  };
+}
+
+function toContainer(c: ContainerSummary): Container {
+  return {
+    id: c.Id,
+    name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+    imageId: c.ImageID,
+    imageRef: c.Image,
+    state: c.State,
+    sizeRw: c.SizeRw ?? -1,
+    created: c.Created,
+  };
+}
+
+function toVolume(v: VolumeSummary): Volume {
+  return {
+    name: v.Name,
+    driver: v.Driver,
+    size: v.UsageData.Size,
+    refCount: v.UsageData.RefCount,
+    // Engine 23+ labels anonymous volumes; older engines cannot tell them apart.
+    anonymous: 'com.docker.volume.anonymous' in v.Labels,
+    labels: v.Labels,
+  };
+}
+
+function toBuildCache(b: BuildCacheSummary): BuildCacheRecord {
+  return {
+    id: b.ID,
+    type: b.Type,
+    description: b.Description,
+    size: b.Size,
+    inUse: b.InUse,
+    shared: b.Shared,
+    lastUsedAt: b.LastUsedAt,
+    createdAt: b.CreatedAt,
+  };
+}

@@ -1,0 +1,94 @@
+// `docker tidy df`: docker system df's table, from exact bytes, and its JSON document.
+import type { DiskUsage, UsageSection } from '../core/usage.js';
+import { formatAge, formatBytes } from '../core/units.js';
+import { buildCacheJson, containerJson, imageJson, SCHEMA_VERSION, volumeJson } from './json.js';
+import { renderTable } from './table.js';
+
+// `docker system df` prints sizes with go-units HumanSize: precision 4.
+const size = (bytes: number): string => (bytes < 0 ? 'N/A' : formatBytes(bytes, 4));
+
+function reclaimable(section: UsageSection<unknown>, withPercent: boolean): string {
+  const text = size(section.reclaimableBytes);
+  if (!withPercent || section.sizeBytes <= 0) return text;
+  return `${text} (${Math.floor((section.reclaimableBytes * 100) / section.sizeBytes)}%)`;
+}
+
+/** The summary table, plus with `verbose` a table per section. */
+export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number): string {
+  const mark = (s: UsageSection<unknown>): string => (s.exact ? '' : '*');
+  const rows: [string, UsageSection<unknown>, boolean][] = [
+    ['Images', usage.images, true],
+    ['Containers', usage.containers, true],
+    ['Local Volumes', usage.volumes, true],
+    ['Build Cache', usage.buildCache, false],
+  ];
+  let out = renderTable(
+    ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+    rows.map(([name, s, pct]) => [name, String(s.total), String(s.active), size(s.sizeBytes) + mark(s), reclaimable(s, pct) + mark(s)]),
+  );
+  if (rows.some(([, s]) => !s.exact)) {
+    out += '\n* estimated: the daemon did not give exact figures for every item\n';
+  }
+  if (!verbose) return out;
+
+  out += '\nImages space usage:\n\n';
+  out += renderTable(
+    ['REPOSITORY:TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED', 'UNIQUE', 'CONTAINERS'],
+    usage.images.items.map((u) => [
+      u.image.tags.length ? u.image.tags.join(', ') : '<none>:<none>',
+      shortId(u.image.id),
+      formatAge(u.image.created, now),
+      size(u.sizeBytes),
+      size(u.sharedBytes),
+      size(u.uniqueBytes),
+      String(u.containers.length),
+    ]),
+  );
+  out += '\nContainers space usage:\n\n';
+  out += renderTable(
+    ['CONTAINER ID', 'IMAGE', 'NAME', 'STATE', 'CREATED', 'SIZE'],
+    usage.containers.items.map((c) => [shortId(c.id), c.imageRef, c.name, c.state, formatAge(c.created, now), size(c.sizeRw)]),
+  );
+  out += '\nLocal Volumes space usage:\n\n';
+  out += renderTable(
+    ['VOLUME NAME', 'LINKS', 'SIZE'],
+    usage.volumes.items.map((v) => [v.name, v.refCount < 0 ? 'N/A' : String(v.refCount), size(v.size)]),
+  );
+  out += '\nBuild cache usage: ' + size(usage.buildCache.sizeBytes) + '\n\n';
+  out += renderTable(
+    ['CACHE ID', 'CACHE TYPE', 'SIZE', 'LAST USED', 'IN USE', 'SHARED'],
+    usage.buildCache.items.map((b) => [
+      b.id.slice(0, 12),
+      b.type,
+      size(b.size),
+      b.lastUsedAt ? formatAge(Date.parse(b.lastUsedAt) / 1000, now) : '',
+      String(b.inUse),
+      String(b.shared),
+    ]),
+  );
+  return out;
+}
+
+/** The `df --json` document. */
+export function diskUsageJson(usage: DiskUsage, verbose: boolean): Record<string, unknown> {
+  const section = <T>(s: UsageSection<T>, item: (t: T) => unknown): Record<string, unknown> => ({
+    total: s.total,
+    active: s.active,
+    sizeBytes: s.sizeBytes,
+    reclaimableBytes: s.reclaimableBytes,
+    exact: s.exact,
+    ...(verbose ? { items: s.items.map(item) } : {}),
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    images: section(usage.images, imageJson),
+    containers: section(usage.containers, containerJson),
+    volumes: section(usage.volumes, volumeJson),
+    buildCache: section(usage.buildCache, buildCacheJson),
+  };
+}
+
+/** The 12-character ID docker shows, without "sha256:". */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
