@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { complete } from '../../src/cli/complete.js';
+import { renderCommandHelp, renderRootHelp } from '../../src/cli/help.js';
+import { parseCommandArgs } from '../../src/cli/parse.js';
+import { commands, findCommand } from '../../src/cli/registry.js';
+import { UsageError } from '../../src/errors.js';
+
+const df = findCommand('df')!;
+
+describe('parseCommandArgs', () => {
+  it('parses declared flags, shorthand included', () => {
+    expect(parseCommandArgs(df, ['-v', '--json']).flags).toMatchObject({ verbose: true, json: true });
+  });
+
+  it.each([
+    [['--bogus'], 'unknown flag: --bogus'],
+    [['--json=1', '--nope=2'], 'unknown flag: --nope'],
+    [['-x'], "unknown shorthand flag: 'x' in -x"],
+    [['stray'], '"docker tidy df" accepts no arguments'],
+  ])('rejects %j as a usage error', (args, message) => {
+    let error: unknown;
+    try {
+      parseCommandArgs(df, args);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(message);
+    expect((error as UsageError).helpCommand).toBe('docker tidy df');
+  });
+});
+
+describe('help', () => {
+  it('lists every command in docker layout', () => {
+    const text = renderRootHelp(commands);
+    expect(text).toMatch(/^\nUsage:  docker tidy \[OPTIONS\] COMMAND\n/);
+    for (const c of commands) expect(text).toContain(`  ${c.name}`);
+    expect(text).toContain("Run 'docker tidy COMMAND --help' for more information on a command.");
+  });
+
+  it('shows a command flags with shorthand columns', () => {
+    const text = renderCommandHelp(df);
+    expect(text).toContain('Usage:  docker tidy df [OPTIONS]');
+    expect(text).toMatch(/\n  -v, --verbose +\S/);
+    expect(text).toMatch(/\n      --json +\S/);
+  });
+});
+
+describe('complete', () => {
+  it('offers subcommands with descriptions and the no-file directive', () => {
+    const out = complete(commands, [''], true).split('\n');
+    expect(out).toContain(`df\t${df.summary}`);
+    expect(out.at(-2)).toBe(':4');
+  });
+
+  it('offers flags of a command without descriptions for __completeNoDesc', () => {
+    const out = complete(commands, ['df', '--j'], false);
+    expect(out).toBe('--json\n:4\n');
+  });
+});

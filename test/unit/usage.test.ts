@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
+import { analyzeImages, bytesFreedByDeleting, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
+
+const image = (id: string, layers: [string, number][], extra: Partial<Image> = {}): Image => ({
+  id,
+  tags: [`${id}:latest`],
+  digests: [],
+  created: 0,
+  size: layers.reduce((s, [, n]) => s + n, 0),
+  parentId: '',
+  layers: layers.map(([chainId, size]) => ({ chainId, size })),
+  layersExact: true,
+  ...extra,
+});
+const container = (name: string, imageId: string, state = 'exited', sizeRw = 0): Container => ({
+  id: name,
+  name,
+  imageId,
+  imageRef: imageId,
+  state,
+  sizeRw,
+  created: 0,
+});
+
+// base (100) <- app (100 + 20) used by a running container; tool (100 + 30) and old (100 + 30 + 5) unused.
+const images = [
+  image('base', [['c1', 100]]),
+  image('app', [['c1', 100], ['c2', 20]]),
+  image('tool', [['c1', 100], ['c3', 30]]),
+  image('old', [['c1', 100], ['c3', 30], ['c4', 5]]),
+];
+
+describe('bytesFreedByDeleting', () => {
+  it('frees nothing for a layer another image still holds', () => {
+    expect(bytesFreedByDeleting(images, new Set(['base']))).toBe(0);
+  });
+
+  it('counts a layer held only by removed images once', () => {
+    expect(bytesFreedByDeleting(images, new Set(['tool', 'old']))).toBe(35);
+  });
+
+  it('frees everything when every image goes', () => {
+    expect(bytesFreedByDeleting(images, new Set(images.map((i) => i.id)))).toBe(totalLayerBytes(images));
+    expect(totalLayerBytes(images)).toBe(155);
+  });
+});
+
+describe('analyzeImages', () => {
+  const snapshot: Snapshot = { images, containers: [container('web', 'app', 'running')], volumes: [], buildCache: [] };
+  const byId = new Map(analyzeImages(snapshot).map((u) => [u.image.id, u]));
+
+  it('splits each image into unique and shared bytes', () => {
+    expect(byId.get('app')).toMatchObject({ sizeBytes: 120, sharedBytes: 100, uniqueBytes: 20 });
+    expect(byId.get('old')).toMatchObject({ sizeBytes: 135, sharedBytes: 130, uniqueBytes: 5 });
+  });
+
+  it('marks images by the containers that use their ID', () => {
+    expect(byId.get('app')!.unused).toBe(false);
+    expect(byId.get('base')!.unused).toBe(true);
+    expect(byId.get('app')!.containers.map((c) => c.name)).toEqual(['web']);
+  });
+
+  it('flags dangling and local-only images', () => {
+    const s: Snapshot = {
+      images: [image('a', [['x', 1]], { tags: [] }), image('b', [['y', 1]], { digests: ['b@sha256:1'] }), image('c', [['z', 1]])],
+      containers: [],
+      volumes: [],
+      buildCache: [],
+    };
+    const [a, b, c] = analyzeImages(s);
+    expect([a!.dangling, a!.localOnly]).toEqual([true, false]);
+    expect([b!.dangling, b!.localOnly]).toEqual([false, false]);
+    expect([c!.dangling, c!.localOnly]).toEqual([false, true]);
+  });
+});
+
+describe('computeDiskUsage', () => {
+  const snapshot: Snapshot = {
+    images,
+    containers: [container('web', 'app', 'running', 7), container('job', 'base', 'exited', 3)],
+    volumes: [
+      { name: 'data', driver: 'local', size: 50, refCount: 1, anonymous: false, labels: {} },
+      { name: 'old', driver: 'local', size: 40, refCount: 0, anonymous: false, labels: {} },
+    ],
+    buildCache: [
+      { id: 'a', type: 'regular', description: '', size: 10, inUse: false, shared: false, lastUsedAt: null, createdAt: '' },
+      { id: 'b', type: 'regular', description: '', size: 20, inUse: true, shared: false, lastUsedAt: null, createdAt: '' },
+      { id: 'c', type: 'source.local', description: '', size: 99, inUse: false, shared: true, lastUsedAt: null, createdAt: '' },
+    ],
+  };
+  const usage = computeDiskUsage(snapshot);
+
+  it('counts reclaimable image bytes only in layers no used image holds', () => {
+    // base and app are used; tool and old are not: c3 + c4 free 35, c1 is held by used images.
+    expect(usage.images).toMatchObject({ total: 4, active: 2, sizeBytes: 155, reclaimableBytes: 35 });
+  });
+
+  it('counts stopped containers, unreferenced volumes and idle build cache', () => {
+    expect(usage.containers).toMatchObject({ total: 2, active: 1, sizeBytes: 10, reclaimableBytes: 3 });
+    expect(usage.volumes).toMatchObject({ total: 2, active: 1, sizeBytes: 90, reclaimableBytes: 40 });
+    expect(usage.buildCache).toMatchObject({ total: 3, active: 1, sizeBytes: 30, reclaimableBytes: 10 });
+  });
+});
