@@ -1,5 +1,5 @@
 // What a command is: its flags, declared apart from its work, and what the work gets to use.
-import type { DockerTarget } from '../docker/cli.js';
+import type { DockerTarget } from '../docker/target.js';
 import type { EngineClient } from '../docker/engine.js';
 
 /** One flag, declared once; the parser, --help and completion all read this. */

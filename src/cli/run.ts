@@ -1,14 +1,13 @@
 // The CLI layer: works out how docker ran us, dispatches to a command, and is the only place
 // that turns errors into exit codes (usage 125, failure 1, interrupted 130).
-import { dockerTarget } from '../docker/cli.js';
-import { connectEngine, type EngineClient } from '../docker/engine.js';
+import type { EngineClient } from '../docker/engine.js';
+import { dockerTarget } from '../docker/target.js';
 import { CancelledError, TidyError, UsageError } from '../errors.js';
 import { watchCancellation } from '../plugin/cancel.js';
 import { parseInvocation, type Invocation } from '../plugin/invocation.js';
 import type { CommandContext } from './command.js';
 import { complete } from './complete.js';
 import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
-import { parseCommandArgs } from './parse.js';
 import { commands, findCommand } from './registry.js';
 
 /** Runs docker tidy with argv (without node and script) and sets the process's exit code. */
@@ -23,7 +22,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     const target = dockerTarget(invocation.globals, signal);
     const ctx: CommandContext = {
       target,
-      engine: async () => (client ??= await connectEngine(target)),
+      // Loaded on first use: help, --version and completion never pay for execa.
+      engine: async () => (client ??= await (await import('../docker/engine.js')).connectEngine(target)),
       stdout: process.stdout,
       stderr: process.stderr,
       stdinIsTTY: Boolean(process.stdin.isTTY),
@@ -71,6 +71,7 @@ async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<nu
     ctx.stdout.write(renderCommandHelp(command));
     return 0;
   }
+  const { parseCommandArgs } = await import('./parse.js');
   const { flags, args } = parseCommandArgs(command, rest);
   return command.run(ctx, flags, args);
 }

@@ -5,7 +5,8 @@
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { CancelledError, TidyError } from '../errors.js';
-import { classifyDockerFailure, spawnDocker, timeoutError, type DockerTarget } from './cli.js';
+import { classifyDockerFailure, spawnDocker, timeoutError } from './cli.js';
+import type { DockerTarget } from './target.js';
 
 /** The oldest Engine API we speak: Docker 19.03. */
 export const MIN_API_VERSION = '1.40';

@@ -1,6 +1,10 @@
 // The raw JSON shapes the Engine API returns (API 1.40 to 1.51), validated on arrival: output we
 // do not understand is an error that names the request, never silently skipped.
 import { z } from 'zod';
+
+// zod compiles object parsers with new Function on first use, which costs more than it saves for
+// the few parses of one run.
+z.config({ jitless: true });
 import { TidyError } from '../errors.js';
 
 const stringList = z

@@ -1,7 +1,6 @@
 // `docker tidy df`: docker system df's table, from exact bytes, and its JSON document.
 import type { DiskUsage, UsageSection } from '../core/usage.js';
 import { formatAge, formatBytes } from '../core/units.js';
-import { buildCacheJson, containerJson, imageJson, SCHEMA_VERSION, volumeJson } from './json.js';
 import { renderTable } from './table.js';
 
 // `docker system df` prints sizes with go-units HumanSize: precision 4.
@@ -67,25 +66,6 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
     ]),
   );
   return out;
-}
-
-/** The `df --json` document. */
-export function diskUsageJson(usage: DiskUsage, verbose: boolean): Record<string, unknown> {
-  const section = <T>(s: UsageSection<T>, item: (t: T) => unknown): Record<string, unknown> => ({
-    total: s.total,
-    active: s.active,
-    sizeBytes: s.sizeBytes,
-    reclaimableBytes: s.reclaimableBytes,
-    exact: s.exact,
-    ...(verbose ? { items: s.items.map(item) } : {}),
-  });
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    images: section(usage.images, imageJson),
-    containers: section(usage.containers, containerJson),
-    volumes: section(usage.volumes, volumeJson),
-    buildCache: section(usage.buildCache, buildCacheJson),
-  };
 }
 
 /** The 12-character ID docker shows, without "sha256:". */

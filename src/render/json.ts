@@ -1,6 +1,6 @@
 // JSON shapes shared by several commands: integer bytes, full IDs, ISO times.
 import type { BuildCacheRecord, Container, Volume } from '../core/snapshot.js';
-import type { ImageUsage } from '../core/usage.js';
+import type { DiskUsage, ImageUsage, UsageSection } from '../core/usage.js';
 
 /** The schema version of every JSON document docker tidy prints. */
 export const SCHEMA_VERSION = 1;
@@ -43,5 +43,24 @@ export function buildCacheJson(b: BuildCacheRecord): Record<string, unknown> {
     inUse: b.inUse,
     shared: b.shared,
     lastUsedAt: b.lastUsedAt,
+  };
+}
+
+/** The `df --json` document. */
+export function diskUsageJson(usage: DiskUsage, verbose: boolean): Record<string, unknown> {
+  const section = <T>(s: UsageSection<T>, item: (t: T) => unknown): Record<string, unknown> => ({
+    total: s.total,
+    active: s.active,
+    sizeBytes: s.sizeBytes,
+    reclaimableBytes: s.reclaimableBytes,
+    exact: s.exact,
+    ...(verbose ? { items: s.items.map(item) } : {}),
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    images: section(usage.images, imageJson),
+    containers: section(usage.containers, containerJson),
+    volumes: section(usage.volumes, volumeJson),
+    buildCache: section(usage.buildCache, buildCacheJson),
   };
 }

@@ -1,7 +1,4 @@
 // `docker tidy df`: where the space goes, with exact bytes and honest reclaimable figures.
-import { computeDiskUsage } from '../../core/usage.js';
-import { readSnapshot } from '../../docker/read-snapshot.js';
-import { diskUsageJson, renderDiskUsage } from '../../render/df.js';
 import type { CommandSpec } from '../command.js';
 import { jsonOption, verboseOption } from '../options.js';
 
@@ -15,12 +12,21 @@ export const dfCommand: CommandSpec = {
     'a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
   options: { ...verboseOption, ...jsonOption },
   async run(ctx, flags) {
+    const [{ computeDiskUsage }, { readSnapshot }] = await Promise.all([
+      import('../../core/usage.js'),
+      import('../../docker/read-snapshot.js'),
+    ]);
     const engine = await ctx.engine();
     const usage = computeDiskUsage(await readSnapshot(engine, { usage: true }));
     const verbose = flags.verbose === true;
-    ctx.stdout.write(
-      flags.json ? JSON.stringify(diskUsageJson(usage, verbose)) + '\n' : renderDiskUsage(usage, verbose, ctx.now),
-    );
+    if (flags.json) {
+      const { diskUsageJson } = await import('../../render/json.js');
+      ctx.stdout.write(JSON.stringify(diskUsageJson(usage, verbose)) + '\n');
+    } else {
+      // Tables need string-width, which is slow to load: JSON output never loads it.
+      const { renderDiskUsage } = await import('../../render/df.js');
+      ctx.stdout.write(renderDiskUsage(usage, verbose, ctx.now));
+    }
     return 0;
   },
 };

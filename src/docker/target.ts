@@ -1,0 +1,40 @@
+// Which docker to run and how: the binary, docker's global options, the environment, the limits.
+// Kept apart from the module that runs docker so that help and completion load nothing heavy.
+import type { GlobalOptions } from '../plugin/invocation.js';
+
+/** How to run docker: which binary, with which global options, environment and limits. */
+export interface DockerTarget {
+  /** DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND when docker ran us, else `docker` from PATH. */
+  binary: string;
+  globals: GlobalOptions;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Upper bound for one docker call or one Engine API request, in milliseconds. */
+  timeoutMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Builds the target from the plugin's environment and docker's global options. */
+export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = process.env): DockerTarget {
+  const timeoutSeconds = Number(env.DOCKER_TIDY_TIMEOUT);
+  return {
+    binary: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || 'docker',
+    globals,
+    env,
+    signal,
+    timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** Says which daemon we tried, the way the user chose it. */
+export function describeDaemon(target: DockerTarget, dialed?: string): string {
+  const { globals, env } = target;
+  const where = dialed ? ` at ${dialed}` : '';
+  if (globals.host) return `the Docker daemon${where} (--host ${globals.host})`;
+  if (globals.context) return `the Docker daemon${where} (context "${globals.context}")`;
+  if (env.DOCKER_HOST) return `the Docker daemon${where} (DOCKER_HOST=${env.DOCKER_HOST})`;
+  if (env.DOCKER_CONTEXT) return `the Docker daemon${where} (DOCKER_CONTEXT=${env.DOCKER_CONTEXT})`;
+  return `the Docker daemon${where} (the current docker context)`;
+}
+
