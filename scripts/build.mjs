@@ -80,6 +80,7 @@ try {
 const { inject } = require('postject');
 await inject(output, 'NODE_SEA_BLOB', readFileSync(blob), {
   sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
 });
 chmodSync(output, 0o755);
 
