@@ -3,8 +3,8 @@
 // `docker history` (GET /images/{id}/history) lists one entry per build step, newest first. Steps
 // that made no layer (ENV, CMD, ...) have size 0, but so can a real layer (`RUN mkdir /x`, or a
 // `RUN rm` that leaves only a whiteout). The non-zero entries are certainly layers, in order; the
-// only question is which zero-size entries are the zero-size layers. We count the placements that
-// fit; when more than one gives a different size sequence the result is flagged inexact.
+// only question is which zero-size entries are the zero-size layers. We walk every placement that
+// fits: where they all agree on the bytes up to a layer, that layer's cumulative size is known.
 
 /** The diff ID of an empty layer (an empty tar): always 0 bytes. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
@@ -15,10 +15,13 @@ export interface HistoryEntry {
   createdBy: string;
 }
 
-/** Per-layer bytes, base first, and whether the history pinned them down exactly. */
+/** Per-layer bytes, base first, and whether the history pinned every layer's size down. */
 export interface LayerSizes {
   sizes: number[];
+  /** True when every layer's own size is known; false when some stretch's split is not. */
   exact: boolean;
+  /** Per layer: whether the bytes up to and including it are known (always true for the top). */
+  determined: boolean[];
 }
 
 // Build steps that only change the image's config: never a layer, whatever the builder.
@@ -31,7 +34,7 @@ const METADATA_STEP = /^(?:\/bin\/sh -c #\(nop\)\s*)?(ENV|CMD|LABEL|EXPOSE|ENTRY
 export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestFirst: readonly HistoryEntry[]): LayerSizes {
   const entries = [...historyNewestFirst].reverse();
   const n = diffIds.length;
-  if (n === 0) return { sizes: [], exact: entries.every((e) => e.size === 0) };
+  if (n === 0) return { sizes: [], exact: entries.every((e) => e.size === 0), determined: [] };
 
   // Gaps: candidate zero-size layer entries between consecutive non-zero entries.
   const nonZero: number[] = [];
@@ -49,42 +52,63 @@ export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestF
   const isEmpty = diffIds.map((d) => d === EMPTY_LAYER_DIFF_ID);
   if (zeros < 0) return fallback(n, nonZero);
 
-  // ways[a][z]: ways to place the remaining zeros given `a` gaps done and `z` zeros used (capped at 2).
-  const memo = new Map<string, { ways: number; choice: number }>();
-  const solve = (a: number, used: number): number => {
+  // feasible(a, used): the remaining zeros can be placed once `a` gaps are done and `used` zeros placed.
+  const memo = new Map<string, boolean>();
+  const feasible = (a: number, used: number): boolean => {
     const key = `${a}:${used}`;
-    const hit = memo.get(key);
-    if (hit) return hit.ways;
-    let ways = 0;
-    let choice = -1;
-    const pos = a + used; // index of the next layer to place
-    const maxT = Math.min(gaps[a]!, zeros - used);
-    for (let t = 0; t <= maxT; t++) {
-      let w: number;
-      if (a === r) {
-        w = used + t === zeros ? 1 : 0;
-      } else {
-        // Layer pos+t gets the next non-zero entry: it cannot be the empty layer.
-        w = isEmpty[pos + t] ? 0 : solve(a + 1, used + t);
-      }
-      if (w > 0 && choice < 0) choice = t;
-      ways = Math.min(2, ways + w);
+    let ok = memo.get(key);
+    if (ok !== undefined) return ok;
+    ok = false;
+    const pos = a + used;
+    for (let t = 0; t <= Math.min(gaps[a]!, zeros - used) && !ok; t++) {
+      // After the zeros, layer pos+t takes the next non-zero entry: it cannot be the empty layer.
+      ok = a === r ? used + t === zeros : !isEmpty[pos + t] && feasible(a + 1, used + t);
     }
-    memo.set(key, { ways, choice });
-    return ways;
+    memo.set(key, ok);
+    return ok;
   };
-  const ways = solve(0, 0);
-  if (ways === 0) return fallback(n, nonZero);
+  if (!feasible(0, 0)) return fallback(n, nonZero);
 
+  // Walk every feasible placement at once: the bytes up to and including each layer (its
+  // cumulative size) across all placements. Where they all agree, the chain's size is known.
+  const prefix = [0];
+  for (const size of nonZero) prefix.push(prefix[prefix.length - 1]! + size);
+  const cumulative: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
+  const seen = new Set<string>();
+  const walk = (a: number, used: number): void => {
+    const key = `${a}:${used}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const pos = a + used;
+    for (let t = 0; t <= Math.min(gaps[a]!, zeros - used); t++) {
+      const valid = a === r ? used + t === zeros : !isEmpty[pos + t] && feasible(a + 1, used + t);
+      if (!valid) continue;
+      for (let i = 0; i < t; i++) cumulative[pos + i]!.add(prefix[a]!);
+      if (a < r) {
+        cumulative[pos + t]!.add(prefix[a + 1]!);
+        walk(a + 1, used + t);
+      }
+    }
+  };
+  walk(0, 0);
+
+  // Bytes of a stretch whose split is unknown go to the stretch's last layer, where the total is
+  // known again: every figure that only needs cumulative sizes at known points stays exact.
   const sizes: number[] = [];
-  let used = 0;
-  for (let a = 0; a <= r; a++) {
-    const t = memo.get(`${a}:${used}`)!.choice;
-    for (let i = 0; i < t; i++) sizes.push(0);
-    used += t;
-    if (a < r) sizes.push(nonZero[a]!);
+  let known = 0;
+  let exact = true;
+  for (let i = 0; i < n; i++) {
+    const values = cumulative[i]!;
+    if (values.size === 1) {
+      const value = [...values][0]!;
+      sizes.push(value - known);
+      known = value;
+    } else {
+      sizes.push(0);
+      exact = false;
+    }
   }
-  return { sizes, exact: ways === 1 };
+  return { sizes, exact, determined: cumulative.map((v) => v.size === 1) };
 }
 
 // History and layers disagree (a daemon quirk we do not know): keep the bytes, flag them inexact.
@@ -92,5 +116,5 @@ function fallback(n: number, nonZero: number[]): LayerSizes {
   const sizes = new Array<number>(n).fill(0);
   const total = nonZero.reduce((s, x) => s + x, 0);
   sizes[n - 1] = total;
-  return { sizes, exact: false };
+  return { sizes, exact: false, determined: sizes.map((_, i) => i === n - 1) };
 }

@@ -6,6 +6,11 @@ export interface Layer {
   chainId: string;
   /** Bytes this layer holds on disk. */
   size: number;
+  /**
+   * Whether the bytes of this layer and everything below it are known exactly. Where history
+   * cannot tell which zero-byte steps made layers, a stretch's bytes sit on its last layer.
+   */
+  known: boolean;
 }
 
 /** An image ID with everything the daemon knows about it. */
@@ -24,8 +29,6 @@ export interface Image {
   parentId: string;
   /** Layers base first. */
   layers: Layer[];
-  /** False when the daemon's data did not pin every layer's size down exactly. */
-  layersExact: boolean;
 }
 
 /** Container states as the Engine API names them. */

@@ -19,19 +19,47 @@ export interface ImageUsage {
   unused: boolean;
   /** Tagged but never pushed or pulled (no RepoDigests): removing it loses it for good. */
   localOnly: boolean;
+  /** False when its unique/shared split rests on a layer size the daemon did not pin down. */
+  exact: boolean;
+}
+
+/** What the images of a snapshot say about one layer (by chain ID). */
+export interface LayerEntry {
+  size: number;
+  /** How many images hold it. */
+  holders: number;
+  /** Every holder knows the bytes up to this layer, and they all agree on its size. */
+  known: boolean;
 }
 
 /** Counts, per chain ID, how many images hold it, and its size. */
-export function indexLayers(images: readonly Image[]): Map<string, { size: number; holders: number }> {
-  const index = new Map<string, { size: number; holders: number }>();
+export function indexLayers(images: readonly Image[]): Map<string, LayerEntry> {
+  const index = new Map<string, LayerEntry>();
   for (const image of images) {
     for (const layer of image.layers) {
       const entry = index.get(layer.chainId);
-      if (entry) entry.holders += 1;
-      else index.set(layer.chainId, { size: layer.size, holders: 1 });
+      if (!entry) {
+        index.set(layer.chainId, { size: layer.size, holders: 1, known: layer.known });
+        continue;
+      }
+      entry.holders += 1;
+      entry.known &&= layer.known && entry.size === layer.size;
     }
   }
   return index;
+}
+
+/**
+ * Whether the image's figures are exact: they only need the bytes up to the layers where the
+ * number of images holding a layer changes (and the top), so those must be known.
+ */
+function boundariesKnown(image: Image, index: Map<string, LayerEntry>): boolean {
+  return image.layers.every((layer, i) => {
+    const entry = index.get(layer.chainId)!;
+    const next = image.layers[i + 1];
+    const boundary = next === undefined || index.get(next.chainId)!.holders !== entry.holders;
+    return !boundary || entry.known;
+  });
 }
 
 /** Per-image accounting for every image in the snapshot. */
@@ -60,6 +88,7 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       dangling: image.tags.length === 0,
       unused: containers.length === 0,
       localOnly: image.tags.length > 0 && image.digests.length === 0,
+      exact: boundariesKnown(image, index),
     };
   });
 }
@@ -127,7 +156,7 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
       active: imageUsage.filter((u) => !u.unused).length,
       sizeBytes: totalLayerBytes(snapshot.images),
       reclaimableBytes: bytesFreedByDeleting(snapshot.images, unusedIds),
-      exact: snapshot.images.every((i) => i.layersExact),
+      exact: imageUsage.every((u) => u.exact),
       items: bySize(imageUsage, (u) => u.sizeBytes),
     },
     containers: {

@@ -12,16 +12,11 @@ const CacheEntry = z.object({
   imageSize: z.number(),
   chainIds: z.array(z.string()),
   sizes: z.array(z.number()),
-  exact: z.boolean(),
+  known: z.array(z.boolean()),
 });
 const CacheFile = z.object({ schemaVersion: z.literal(1), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
 
-/** Per-image layer data as cached. */
-export interface CachedLayers {
-  layers: Layer[];
-  exact: boolean;
-}
 
 /** The layer cache for one daemon endpoint. */
 export class LayerCache {
@@ -40,21 +35,19 @@ export class LayerCache {
   }
 
   /** Cached layers for the image, if the entry still agrees with the image's reported size. */
-  get(imageId: string, imageSize: number): CachedLayers | undefined {
+  get(imageId: string, imageSize: number): Layer[] | undefined {
     const entry = this.entries.get(imageId);
-    if (!entry || entry.imageSize !== imageSize || entry.chainIds.length !== entry.sizes.length) return undefined;
-    return {
-      layers: entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]! })),
-      exact: entry.exact,
-    };
+    const n = entry?.chainIds.length;
+    if (!entry || entry.imageSize !== imageSize || entry.sizes.length !== n || entry.known.length !== n) return undefined;
+    return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]! }));
   }
 
-  set(imageId: string, imageSize: number, value: CachedLayers): void {
+  set(imageId: string, imageSize: number, layers: Layer[]): void {
     this.entries.set(imageId, {
       imageSize,
-      chainIds: value.layers.map((l) => l.chainId),
-      sizes: value.layers.map((l) => l.size),
-      exact: value.exact,
+      chainIds: layers.map((l) => l.chainId),
+      sizes: layers.map((l) => l.size),
+      known: layers.map((l) => l.known),
     });
     this.dirty = true;
   }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { pairHistoryWithLayers } from '../core/layers.js';
 import type { BuildCacheRecord, Container, Image, Layer, Snapshot, Volume } from '../core/snapshot.js';
-import type { EngineClient } from './engine.js';
+import { EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import {
   BuildCacheSummary,
@@ -35,7 +35,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   let buildCache: BuildCacheSummary[] = [];
   let layersSize: number | undefined;
   if (options.usage) {
-    const df = expectShape(SystemDf, await client.getJson('/system/df', 'GET /system/df'), 'GET /system/df');
+    const df = expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
     ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
     layersSize = df.LayersSize;
   } else {
@@ -59,11 +59,28 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
 
   return {
     images: images.map((s, i) => toImage(s, layers[i]!)),
-    containers: containers.map(toContainer),
+    containers: containers.map((c) => toContainer(c, options.usage)),
     volumes: volumes.map(toVolume),
     buildCache: buildCache.map(toBuildCache),
     ...(layersSize === undefined ? {} : { layersSize }),
   };
+}
+
+/**
+ * GET /system/df. The daemon runs one disk-usage computation at a time and refuses a second one
+ * ("a disk usage operation is already running"): wait for the other to finish, within the timeout.
+ */
+async function readSystemDf(client: EngineClient): Promise<unknown> {
+  const deadline = Date.now() + client.target.timeoutMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await client.getJson('/system/df', 'GET /system/df');
+    } catch (error) {
+      const busy = error instanceof EngineApiError && /already running/i.test(error.daemonMessage);
+      if (!busy || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Identifies the daemon endpoint the way the user chose it, to keep one cache per endpoint. */
@@ -72,7 +89,7 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
-async function readLayers(client: EngineClient, id: string): Promise<{ layers: Layer[]; exact: boolean }> {
+async function readLayers(client: EngineClient, id: string): Promise<Layer[]> {
   const path = `/images/${encodeURIComponent(id)}`;
   const [rawInspect, rawHistory] = await Promise.all([
     client.getJson(`${path}/json`, `GET /images/${id}/json`),
@@ -81,12 +98,12 @@ async function readLayers(client: EngineClient, id: string): Promise<{ layers: L
   const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
   const history = expectShape(ImageHistory, rawHistory, `GET /images/${id}/history`);
   const diffIds = inspect.RootFS.Layers;
-  const { sizes, exact } = pairHistoryWithLayers(
+  const { sizes, determined } = pairHistoryWithLayers(
     diffIds,
     history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy })),
   );
   const chainIds = chainIdsOf(diffIds);
-  return { layers: chainIds.map((chainId, i) => ({ chainId, size: sizes[i]! })), exact };
+  return chainIds.map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
 }
 
 /** chainID(L1) = diffID(L1); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
@@ -112,7 +129,7 @@ async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item
   return results;
 }
 
-function toImage(s: ImageSummary, layers: { layers: Layer[]; exact: boolean }): Image {
+function toImage(s: ImageSummary, layers: Layer[]): Image {
   return {
     id: s.Id,
     // Some daemons list "<none>:<none>" / "<none>@<none>" for untagged images.
@@ -121,19 +138,19 @@ function toImage(s: ImageSummary, layers: { layers: Layer[]; exact: boolean }): 
     created: s.Created,
     size: s.Size,
     parentId: s.ParentId,
-    layers: layers.layers,
-    layersExact: layers.exact,
+    layers,
   };
 }
 
-function toContainer(c: ContainerSummary): Container {
+function toContainer(c: ContainerSummary, sized: boolean): Container {
   return {
     id: c.Id,
     name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
     imageId: c.ImageID,
     imageRef: c.Image,
     state: c.State,
-    sizeRw: c.SizeRw ?? -1,
+    // The API omits SizeRw when it is 0 (omitempty), and always when sizes were not asked for.
+    sizeRw: c.SizeRw ?? (sized ? 0 : -1),
     created: c.Created,
   };
 }

@@ -19,7 +19,7 @@ export function imageJson(u: ImageUsage): Record<string, unknown> {
     dangling: u.dangling,
     unused: u.unused,
     localOnly: u.localOnly,
-    exact: u.image.layersExact,
+    exact: u.exact,
   };
 }
 

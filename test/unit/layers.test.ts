@@ -5,12 +5,12 @@ const h = (size: number, createdBy = '/bin/sh -c run') => ({ size, createdBy });
 
 describe('pairHistoryWithLayers', () => {
   it('maps one entry per layer directly', () => {
-    expect(pairHistoryWithLayers(['a', 'b'], [h(3), h(5)])).toEqual({ sizes: [5, 3], exact: true });
+    expect(pairHistoryWithLayers(['a', 'b'], [h(3), h(5)])).toEqual({ sizes: [5, 3], exact: true, determined: [true, true] });
   });
 
   it('skips metadata-only steps (legacy #(nop) and BuildKit forms)', () => {
     const history = [h(0, 'CMD ["sh"]'), h(7), h(0, '/bin/sh -c #(nop)  ENV X=1'), h(11, '')];
-    expect(pairHistoryWithLayers(['a', 'b'], history)).toEqual({ sizes: [11, 7], exact: true });
+    expect(pairHistoryWithLayers(['a', 'b'], history)).toMatchObject({ sizes: [11, 7], exact: true });
   });
 
   it('keeps a zero-byte layer in place when only one placement fits', () => {
@@ -24,25 +24,39 @@ describe('pairHistoryWithLayers', () => {
       h(100000, '/bin/sh -c head -c 100000 /dev/urandom > /a'),
       h(4982284, ''),
     ];
-    expect(pairHistoryWithLayers(['l1', 'l2', 'l3', 'l4'], history)).toEqual({ sizes: [4982284, 100000, 0, 0], exact: true });
+    expect(pairHistoryWithLayers(['l1', 'l2', 'l3', 'l4'], history)).toMatchObject({ sizes: [4982284, 100000, 0, 0], exact: true });
   });
 
   it('uses the empty-layer diff ID to place a zero-byte layer', () => {
     // Entries oldest first: 5, 0, 3, 0 with three layers; the third layer is the empty tar.
     const history = [h(0), h(3), h(0), h(5)];
-    expect(pairHistoryWithLayers(['a', 'b', EMPTY_LAYER_DIFF_ID], history)).toEqual({ sizes: [5, 3, 0], exact: true });
-    expect(pairHistoryWithLayers(['a', EMPTY_LAYER_DIFF_ID, 'c'], history)).toEqual({ sizes: [5, 0, 3], exact: true });
+    expect(pairHistoryWithLayers(['a', 'b', EMPTY_LAYER_DIFF_ID], history)).toMatchObject({ sizes: [5, 3, 0], exact: true });
+    expect(pairHistoryWithLayers(['a', EMPTY_LAYER_DIFF_ID, 'c'], history)).toMatchObject({ sizes: [5, 0, 3], exact: true });
   });
 
-  it('flags an ambiguous placement as inexact', () => {
-    const history = [h(0), h(3), h(0), h(5)];
-    const result = pairHistoryWithLayers(['a', 'b', 'c'], history);
-    expect(result.exact).toBe(false);
-    expect(result.sizes.reduce((s, x) => s + x, 0)).toBe(8);
+  it('puts the bytes of a stretch it cannot split on the stretch\'s last layer', () => {
+    // Captured from engine 20.10 (myapp:1.0 in the test world): base, ENV, RUN mkdir (a 0-byte
+    // layer), COPY, RUN head, LABEL, RUN true (no layer), CMD. Either zero-byte RUN could be the
+    // layer, so the sizes of layers 2 and 3 are unknown; the bytes up to layers 1 and 4 are not.
+    const history = [
+      h(0, '/bin/sh -c #(nop)  CMD ["sleep" "100000"]'),
+      h(0, '/bin/sh -c true'),
+      h(0, '/bin/sh -c #(nop)  LABEL org.example.role=app'),
+      h(250000, '/bin/sh -c head -c 250000 /dev/urandom > /app/data'),
+      h(400000, '/bin/sh -c #(nop) COPY file:5665 in /app/app.bin '),
+      h(0, '/bin/sh -c mkdir -p /app/logs'),
+      h(0, '/bin/sh -c #(nop)  ENV APP_HOME=/app'),
+      h(3482319, ''),
+    ];
+    expect(pairHistoryWithLayers(['a', 'b', 'c', 'd'], history)).toEqual({
+      sizes: [3482319, 0, 0, 650000],
+      exact: false,
+      determined: [true, false, false, true],
+    });
   });
 
   it('keeps the bytes but flags them when history has more sized entries than layers', () => {
     const result = pairHistoryWithLayers(['a'], [h(2), h(3)]);
-    expect(result).toEqual({ sizes: [5], exact: false });
+    expect(result).toEqual({ sizes: [5], exact: false, determined: [true] });
   });
 });

@@ -9,8 +9,7 @@ const image = (id: string, layers: [string, number][], extra: Partial<Image> = {
   created: 0,
   size: layers.reduce((s, [, n]) => s + n, 0),
   parentId: '',
-  layers: layers.map(([chainId, size]) => ({ chainId, size })),
-  layersExact: true,
+  layers: layers.map(([chainId, size]) => ({ chainId, size, known: true })),
   ...extra,
 });
 const container = (name: string, imageId: string, state = 'exited', sizeRw = 0): Container => ({
@@ -72,6 +71,33 @@ describe('analyzeImages', () => {
     expect([a!.dangling, a!.localOnly]).toEqual([true, false]);
     expect([b!.dangling, b!.localOnly]).toEqual([false, false]);
     expect([c!.dangling, c!.localOnly]).toEqual([false, true]);
+  });
+});
+
+describe('exactness', () => {
+  // Two images share c1..c3; history could not split the bytes of c2 and c3 in the first image.
+  const unsure = (known: boolean[]): Image => {
+    const x = image('x', [['c1', 10], ['c2', 0], ['c3', 7]]);
+    return { ...x, layers: x.layers.map((l, i) => ({ ...l, known: known[i]! })) };
+  };
+  const sibling = image('y', [['c1', 10], ['c2', 0], ['c3', 7], ['c4', 1]]);
+
+  it('stays exact when the unknown split lies between points no figure needs', () => {
+    const s: Snapshot = { images: [unsure([true, false, true]), sibling], containers: [], volumes: [], buildCache: [] };
+    expect(analyzeImages(s).map((u) => u.exact)).toEqual([true, true]);
+  });
+
+  it('is inexact when another image ends inside the unknown stretch', () => {
+    const short = image('z', [['c1', 10], ['c2', 0]]);
+    const s: Snapshot = { images: [unsure([true, false, true]), short], containers: [], volumes: [], buildCache: [] };
+    expect(analyzeImages(s).map((u) => u.exact)).toEqual([false, false]);
+    expect(computeDiskUsage(s).images.exact).toBe(false);
+  });
+
+  it('is inexact when two images disagree on a shared layer size', () => {
+    const other = image('w', [['c1', 11], ['c5', 1]]);
+    const s: Snapshot = { images: [unsure([true, true, true]), other], containers: [], volumes: [], buildCache: [] };
+    expect(computeDiskUsage(s).images.exact).toBe(false);
   });
 });
 

@@ -1,0 +1,55 @@
+// The honest-reclaimable promise, checked the only way that counts: remove exactly the images no
+// container uses and compare the bytes the daemon freed with what `docker tidy df` said.
+// Destructive, so it runs on a world of its own.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { describeE2E, docker, engine, userEnv, world } from './harness.js';
+
+describeE2E('docker tidy df reclaimable', () => {
+  let daemon: TestDaemon;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+    await buildWorld(daemon);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('equals the bytes the daemon frees when every unused image is removed', async () => {
+    const env = userEnv({ DOCKER_HOST: daemon.host });
+    await assertPrivateDaemon(env);
+    const tidy = await docker(['tidy', 'df', '--json'], env);
+    expect(tidy.code, tidy.stderr).toBe(0);
+    const estimate = JSON.parse(tidy.stdout).images.reclaimableBytes;
+    expect(estimate).toBeGreaterThan(0);
+
+    const before = await engine<{ LayersSize: number; Images: { Id: string }[]; Containers: { ImageID: string }[] }>('GET', '/system/df', daemon.host);
+    const used = new Set(before.body.Containers.map((c) => c.ImageID));
+    let pending = before.body.Images.map((i) => i.Id).filter((id) => !used.has(id));
+    // Children before parents: retry what docker refused while another removal made progress.
+    for (let round = 0; pending.length > 0 && round < 10; round++) {
+      const refused: string[] = [];
+      for (const id of pending) {
+        const r = await engine<{ message?: string }>('DELETE', `/images/${id}?force=1`, daemon.host);
+        if (r.status === 409) refused.push(id);
+        else expect(r.status, JSON.stringify(r.body)).toBe(200);
+      }
+      if (refused.length === pending.length) break;
+      pending = refused;
+    }
+    const after = await engine<{ LayersSize: number }>('GET', '/system/df', daemon.host);
+    expect(before.body.LayersSize - after.body.LayersSize).toBe(estimate);
+  });
+});
+
+describeE2E('the destructive-test guard', () => {
+  it('refuses a daemon this run did not start', async () => {
+    await expect(assertPrivateDaemon({ DOCKER_HOST: 'unix:///var/run/docker.sock' })).rejects.toThrow(/not a daemon this test run started/);
+    await expect(assertPrivateDaemon({})).rejects.toThrow(/the default daemon/);
+    await expect(assertPrivateDaemon({ DOCKER_HOST: world.host, DOCKER_CONTEXT: 'prod' })).rejects.toThrow(/DOCKER_CONTEXT/);
+  });
+
+  it('accepts the daemon global setup started', async () => {
+    await expect(assertPrivateDaemon({ ...process.env, DOCKER_HOST: world.host, DOCKER_CONTEXT: undefined })).resolves.toBeUndefined();
+  });
+});

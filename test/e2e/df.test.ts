@@ -1,0 +1,103 @@
+// `docker tidy df` against the daemon's own figures, read by the test from the Engine API.
+import { expect, it } from 'vitest';
+import { CLIENTS, describeE2E, docker, engine, userEnv } from './harness.js';
+
+interface DaemonDf {
+  LayersSize: number;
+  Images: { Id: string; Containers: number }[];
+  Containers: { Id: string; State: string; SizeRw?: number; ImageID: string }[];
+  Volumes: { Name: string; UsageData: { Size: number; RefCount: number } | null }[];
+  BuildCache: { ID: string; Size: number; InUse: boolean; Shared: boolean }[] | null;
+}
+
+describeE2E('docker tidy df', () => {
+  it('matches the daemon: layer bytes, containers, volumes and build cache', async () => {
+    const [tidy, daemon] = await Promise.all([docker(['tidy', 'df', '--json'], userEnv()), engine<DaemonDf>('GET', '/system/df')]);
+    expect(tidy.code, tidy.stderr).toBe(0);
+    const doc = JSON.parse(tidy.stdout);
+    const df = daemon.body;
+    const usedImages = new Set(df.Containers.map((c) => c.ImageID));
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.images).toMatchObject({
+      total: df.Images.length,
+      active: df.Images.filter((i) => usedImages.has(i.Id)).length,
+      sizeBytes: df.LayersSize,
+      exact: true,
+    });
+    expect(doc.images.reclaimableBytes).toBeGreaterThan(0);
+    expect(doc.images.reclaimableBytes).toBeLessThan(doc.images.sizeBytes);
+    expect(doc.containers).toMatchObject({
+      total: df.Containers.length,
+      active: df.Containers.filter((c) => c.State === 'running').length,
+      sizeBytes: df.Containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0),
+    });
+    const volumes = df.Volumes.map((v) => v.UsageData!);
+    expect(doc.volumes).toMatchObject({
+      total: df.Volumes.length,
+      active: volumes.filter((u) => u.RefCount > 0).length,
+      sizeBytes: volumes.reduce((s, u) => s + u.Size, 0),
+      reclaimableBytes: volumes.filter((u) => u.RefCount === 0).reduce((s, u) => s + u.Size, 0),
+    });
+    expect(doc.volumes.reclaimableBytes).toBeGreaterThan(0);
+    const cache = (df.BuildCache ?? []).filter((b) => !b.Shared);
+    expect(cache.length).toBeGreaterThan(0);
+    expect(doc.buildCache).toMatchObject({
+      total: (df.BuildCache ?? []).length,
+      sizeBytes: cache.reduce((s, b) => s + b.Size, 0),
+      reclaimableBytes: cache.filter((b) => !b.InUse).reduce((s, b) => s + b.Size, 0),
+    });
+  });
+
+  it('reports less reclaimable image space than docker when unused images share layers with used ones', async () => {
+    const env = userEnv();
+    const [tidy, dockerDf] = await Promise.all([
+      docker(['tidy', 'df', '--json'], env),
+      engine<{ Images: { Size: number; SharedSize: number; Containers: number }[] }>('GET', '/system/df'),
+    ]);
+    const doc = JSON.parse(tidy.stdout);
+    // docker's figure: the size of every image without containers, shared layers included.
+    const dockersReclaimable = dockerDf.body.Images.filter((i) => i.Containers === 0).reduce((s, i) => s + i.Size, 0);
+    expect(doc.images.reclaimableBytes).toBeLessThan(dockersReclaimable);
+  });
+
+  it.each(CLIENTS)('prints the table like docker system df (%s)', async (client) => {
+    const r = await docker(['tidy', 'df'], userEnv(), client);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[0])).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache']);
+    expect(lines[1]).toMatch(/^Images\s+\d+\s+\d+\s+[\d.]+[kMG]?B\s+[\d.]+[kMG]?B \(\d+%\)$/);
+  });
+
+  it('lists every image, container, volume and cache record with -v, largest first', async () => {
+    const env = userEnv();
+    const [table, json] = await Promise.all([docker(['tidy', 'df', '-v'], env), docker(['tidy', 'df', '-v', '--json'], env)]);
+    expect(table.code, table.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    for (const header of ['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', 'Build cache usage:']) {
+      expect(table.stdout).toContain(header);
+    }
+    expect(table.stdout).toMatch(/REPOSITORY:TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED\s+UNIQUE\s+CONTAINERS/);
+    expect(doc.images.items).toHaveLength(doc.images.total);
+    expect(doc.containers.items).toHaveLength(doc.containers.total);
+    expect(doc.volumes.items).toHaveLength(doc.volumes.total);
+    const sizes = doc.images.items.map((i: { sizeBytes: number }) => i.sizeBytes);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    for (const item of doc.images.items) {
+      expect(item.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(item.uniqueBytes + item.sharedBytes).toBe(item.sizeBytes);
+    }
+    // Every image's layers add up to the size the daemon reports for it (classic store).
+    const listed = await engine<{ Id: string; Size: number }[]>('GET', '/images/json');
+    for (const image of listed.body) {
+      expect(doc.images.items.find((i: { id: string }) => i.id === image.Id)?.sizeBytes).toBe(image.Size);
+    }
+  });
+
+  it('waits for another disk-usage run instead of failing (the daemon runs one at a time)', async () => {
+    const env = userEnv();
+    const runs = await Promise.all(Array.from({ length: 6 }, () => docker(['tidy', 'df', '--json'], env)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+  });
+});

@@ -1,0 +1,66 @@
+// Starts one private dockerd with the fixture world for the end-to-end suite, and builds the
+// executable when it is missing or older than the sources. Without root or dockerd the suite is
+// skipped with the reason printed, except with CI=true, where that is a failure.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildWorld, canRunDaemon, startDaemon, type TestDaemon } from '../support/daemon.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const exe = join(root, 'dist', 'docker-tidy');
+
+let daemon: TestDaemon | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const can = canRunDaemon();
+  if (!can.ok) {
+    if (process.env.CI === 'true') throw new Error(`end-to-end tests cannot run in CI: ${can.reason}`);
+    console.warn(`\nskipping end-to-end tests: ${can.reason}\n`);
+    project.provide('e2e', { skip: can.reason });
+    return async () => {};
+  }
+  if (isStale()) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  daemon = await startDaemon();
+  try {
+    await buildWorld(daemon);
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
+  project.provide('e2e', { exe, dir: daemon.dir, host: daemon.host, token: daemon.token, registry: daemon.registry, engine: daemon.engine });
+  return async () => {
+    await daemon?.stop();
+  };
+}
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+function isStale(): boolean {
+  try {
+    return statSync(exe).mtimeMs < Math.max(newest(join(root, 'src')), statSync(join(root, 'package-lock.json')).mtimeMs);
+  } catch {
+    return true;
+  }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: {
+      skip?: string;
+      exe?: string;
+      dir?: string;
+      host?: string;
+      token?: string;
+      registry?: string;
+      engine?: string;
+    };
+  }
+}

@@ -1,0 +1,87 @@
+// What the end-to-end tests share: a fresh DOCKER_CONFIG per test holding the built plugin, a
+// way to run docker and the plugin as a user would, and direct Engine API reads to compare with.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, inject } from 'vitest';
+
+/** The private daemon and executable that global setup provided. */
+export const world = inject('e2e');
+
+/** `describe` that is skipped, with the reason, when no private daemon could be started. */
+export const describeE2E: typeof describe = (world.skip ? describe.skip : describe) as typeof describe;
+
+/** The docker clients the plugin must work with: 28.x on PATH and Debian's 20.10. */
+export const CLIENTS = ['docker', '/usr/bin/docker'] as const;
+
+/** An environment like a user's: DOCKER_HOST at the private daemon, the plugin in DOCKER_CONFIG. */
+export function userEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const config = mkdtempSync(join(tmpdir(), 'tidy-e2e-config-'));
+  mkdirSync(join(config, 'cli-plugins'));
+  symlinkSync(world.exe!, join(config, 'cli-plugins', 'docker-tidy'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_HOST: world.host,
+    DOCKER_CONFIG: config,
+    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-e2e-cache-')),
+  };
+  delete env.DOCKER_CONTEXT;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** What a finished process left. */
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program (no shell) to completion, with a generous bound. */
+export function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('spawn', () => options.onSpawn?.(child.pid!));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** `docker [args]` with the given client binary. */
+export function docker(args: readonly string[], env: NodeJS.ProcessEnv, client: string = 'docker'): Promise<Ran> {
+  return run(client, args, env);
+}
+
+/** Reads the private daemon's Engine API directly, not through the plugin. */
+export function engine<T = unknown>(method: string, path: string, host = world.host!): Promise<{ status: number; body: T }> {
+  const socketPath = host.replace(/^unix:\/\//, '');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path, headers: { Host: 'docker' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : null) as T }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

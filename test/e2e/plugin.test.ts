@@ -1,0 +1,210 @@
+// The plugin as docker runs it: handshake, help, global options, exit codes, errors, faults and
+// cancellation, through the real docker CLI (28.x and 20.10) against the private daemon.
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { CLIENTS, describeE2E, docker, run, userEnv, world } from './harness.js';
+
+const fake = join(import.meta.dirname, '..', 'fixtures', 'fake-docker.mjs');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The standalone executable with a fake docker that misbehaves as `mode` says. */
+function fakeEnv(mode: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; pidfile: string } {
+  const pidfile = join(mkdtempSync(join(tmpdir(), 'tidy-fake-')), 'pid');
+  return {
+    pidfile,
+    env: userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: fake, FAKE_DOCKER_MODE: mode, FAKE_DOCKER_PIDFILE: pidfile, ...extra }),
+  };
+}
+
+describeE2E('the plugin handshake and help', () => {
+  it('answers the metadata handshake with JSON only, without touching the daemon', async () => {
+    const r = await run(world.exe!, ['docker-cli-plugin-metadata'], userEnv({ DOCKER_HOST: 'unix:///nonexistent.sock' }));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      SchemaVersion: '0.1.0',
+      Vendor: 'docker-tidy',
+      Version: pkg.version,
+      ShortDescription: expect.any(String),
+      URL: expect.stringMatching(/^https:\/\//),
+    });
+  });
+
+  it.each(CLIENTS)('is listed by %s --help and answers --version', async (client) => {
+    const env = userEnv();
+    const help = await docker(['--help'], env, client);
+    expect(help.stdout).toMatch(/\n\s+tidy\*?\s+Show where disk space goes/);
+    expect(help.stdout + help.stderr).not.toContain('Invalid Plugins');
+    const version = await docker(['tidy', '--version'], env, client);
+    expect(version).toMatchObject({ code: 0, stdout: `docker tidy version ${pkg.version}\n` });
+  });
+
+  it('prints docker-style help for docker help tidy, --help and a command', async () => {
+    const env = userEnv();
+    const viaHelp = await docker(['help', 'tidy'], env);
+    const viaFlag = await docker(['tidy', '--help'], env);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toContain('Usage:  docker tidy [OPTIONS] COMMAND');
+    expect(viaFlag.stdout).toBe(viaHelp.stdout);
+    const df = await docker(['tidy', 'df', '--help'], env);
+    expect(df.code).toBe(0);
+    expect(df.stdout).toContain('Usage:  docker tidy df [OPTIONS]');
+    expect(df.stdout).toMatch(/-v, --verbose/);
+  });
+
+  it('answers shell completion in cobra format', async () => {
+    const env = userEnv();
+    const viaDocker = await docker(['__complete', 'tidy', ''], env);
+    expect(viaDocker.stdout.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(/^df\t/), ':4']));
+    const direct = await run(world.exe!, ['__completeNoDesc', 'df', '--j'], env);
+    expect(direct.stdout).toBe('--json\n:4\n');
+  });
+});
+
+describeE2E('docker global options and clients', () => {
+  it('gives the same answer through both clients and standalone', async () => {
+    const env = userEnv();
+    const outputs = await Promise.all([
+      ...CLIENTS.map((c) => docker(['tidy', 'df', '--json'], env, c)),
+      run(world.exe!, ['df', '--json'], env),
+    ]);
+    for (const r of outputs) expect(r.code, r.stderr).toBe(0);
+    const [first, ...rest] = outputs.map((r) => JSON.parse(r.stdout));
+    expect(first.images.total).toBeGreaterThan(0);
+    for (const doc of rest) expect(doc).toEqual(first);
+  });
+
+  it('passes -H/--host to its docker calls (both forms)', async () => {
+    const env = userEnv({ DOCKER_HOST: undefined });
+    for (const args of [['-H', world.host!], [`--host=${world.host}`]]) {
+      const r = await docker([...args, 'tidy', 'df', '--json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).images.total).toBeGreaterThan(0);
+    }
+  });
+
+  it('passes --config and --context, which reach the plugin only in argv', async () => {
+    const env = userEnv({ DOCKER_HOST: undefined });
+    const config = env.DOCKER_CONFIG!;
+    const created = await docker(['--config', config, 'context', 'create', 'tidy-ctx', '--docker', `host=${world.host}`], env);
+    expect(created.code, created.stderr).toBe(0);
+    delete env.DOCKER_CONFIG;
+    // Without the forwarded --config the plugin's docker calls would not know the context.
+    const r = await docker([`--config=${config}`, '--context', 'tidy-ctx', 'tidy', 'df', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).images.total).toBeGreaterThan(0);
+  });
+});
+
+describeE2E('usage errors and failures', () => {
+  it.each([
+    [['tidy', 'df', '--bogus'], "unknown flag: --bogus\nSee 'docker tidy df --help'.\n"],
+    [['tidy', 'nope'], "unknown command: docker tidy nope\nSee 'docker tidy --help'.\n"],
+    [['tidy', 'df', 'extra'], '"docker tidy df" accepts no arguments\nSee \'docker tidy df --help\'.\n'],
+  ])('%j exits 125 with a docker-style message', async (args, message) => {
+    const r = await docker(args, userEnv());
+    expect(r).toMatchObject({ code: 125, stdout: '', stderr: message });
+  });
+
+  it('names the daemon it could not reach and what to check, without a stack trace', async () => {
+    const r = await docker(['-H', 'unix:///nonexistent/docker.sock', 'tidy', 'df', '--json'], userEnv());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^cannot connect to the Docker daemon at unix:\/\/\/nonexistent\/docker\.sock/);
+    expect(r.stderr).toContain('is the daemon running?');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('shows the stack only with -D', async () => {
+    const r = await docker(['-D', '-H', 'unix:///nonexistent/docker.sock', 'tidy', 'df'], userEnv());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('says how to fix a permission denied socket', async () => {
+    const env = userEnv({ HOME: '/tmp' });
+    chmodSync(env.DOCKER_CONFIG!, 0o755);
+    chmodSync(env.XDG_CACHE_HOME!, 0o777);
+    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', world.exe!, 'df'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('permission denied while connecting to the Docker daemon');
+    expect(r.stderr).toContain('usermod -aG docker');
+  });
+
+  it('says so when the docker binary is missing', async () => {
+    const r = await run(world.exe!, ['df'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker' }));
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe('docker binary not found: "/nonexistent/docker"\ninstall the docker CLI, or put it on PATH\n');
+  });
+
+  it.each([
+    ['garbage', /GET \/system\/df: the daemon's answer is not valid JSON/],
+    ['schema', /GET \/system\/df: unexpected answer from the daemon at (Images|LayersSize): /],
+    ['crash', /segmentation fault \(injected\)/],
+  ])('fails clearly when docker answers with %s', async (mode, message) => {
+    const { env } = fakeEnv(mode);
+    const r = await run(world.exe!, ['df', '--json'], env, { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('gives up on a docker that hangs, and leaves no docker process behind', async () => {
+    const { env, pidfile } = fakeEnv('hang', { DOCKER_TIDY_TIMEOUT: '1' });
+    const r = await run(world.exe!, ['df'], env, { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no answer from docker within 1s');
+    await waitFor(() => !alive(Number(readFileSync(pidfile, 'utf8'))));
+  });
+});
+
+describeE2E('cancellation', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops on %s, ends its docker child and exits 130', async (sig) => {
+    const { env, pidfile } = fakeEnv('hang');
+    let pid = 0;
+    const finished = run(world.exe!, ['df'], env, { onSpawn: (p) => (pid = p), timeoutMs: 30_000 });
+    await waitFor(() => existsSync(pidfile) && readFileSync(pidfile, 'utf8') !== '');
+    process.kill(pid, sig);
+    const r = await finished;
+    expect(r.code).toBe(130);
+    await waitFor(() => !alive(Number(readFileSync(pidfile, 'utf8'))));
+  });
+
+  it('stops when docker closes DOCKER_CLI_PLUGIN_SOCKET', async () => {
+    const name = `docker_cli_tidy_test_${process.pid}_${Date.now()}`;
+    const clients: net.Socket[] = [];
+    const server = net.createServer((s) => clients.push(s));
+    await new Promise<void>((r) => server.listen({ path: '\0' + name }, r));
+    try {
+      const { env, pidfile } = fakeEnv('hang', { DOCKER_CLI_PLUGIN_SOCKET: '@' + name });
+      const finished = run(world.exe!, ['df'], env, { timeoutMs: 30_000 });
+      await waitFor(() => clients.length > 0 && existsSync(pidfile) && readFileSync(pidfile, 'utf8') !== '');
+      for (const c of clients) c.end();
+      const r = await finished;
+      expect(r.code).toBe(130);
+      await waitFor(() => !alive(Number(readFileSync(pidfile, 'utf8'))));
+    } finally {
+      server.close();
+    }
+  });
+});
