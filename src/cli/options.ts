@@ -15,3 +15,25 @@ export const verboseOption: Record<string, OptionSpec> = {
 export const helpOption: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', describe: 'Print usage' },
 };
+
+/** `-q/--quiet`: IDs only. */
+export const quietOption: Record<string, OptionSpec> = {
+  quiet: { type: 'boolean', short: 'q', describe: 'Only show full image IDs, one per line' },
+};
+
+/** The filters that select images, shared by images, unused, rm and prune. */
+export const imageFilterOptions: Record<string, OptionSpec> = {
+  match: { type: 'string', repeat: true, valueName: 'regex', describe: 'Only images with a reference (repository:tag) matching this JavaScript regex (repeatable)' },
+  exclude: { type: 'string', repeat: true, valueName: 'regex', describe: 'Leave out images with a reference matching this regex (repeatable)' },
+  dangling: { type: 'boolean', describe: 'Only untagged images' },
+  'older-than': { type: 'string', valueName: 'time', describe: 'Only images created before this: a duration (24h, 30m), a date (2020-07-07), a date-time or a Unix timestamp' },
+  'newer-than': { type: 'string', valueName: 'time', describe: 'Only images created after this (same forms as --older-than)' },
+  'larger-than': { type: 'string', valueName: 'size', describe: 'Only images larger than this (500MB, 1.5GB, 1GiB, or bytes)' },
+};
+
+/** Sorting and limiting a listing. */
+export const listingOptions: Record<string, OptionSpec> = {
+  sort: { type: 'string', valueName: 'key', choices: ['size', 'unique', 'created', 'name'], default: 'size', describe: 'Sort by size, unique, created or name (sizes largest first, created newest first)' },
+  reverse: { type: 'boolean', describe: 'Reverse the order' },
+  limit: { type: 'string', valueName: 'int', describe: 'Show at most this many images' },
+};

@@ -1,9 +1,10 @@
 // Every command of `docker tidy`, listed once. (A bundled executable has no folder to scan.)
 import type { CommandSpec } from './command.js';
 import { dfCommand } from './commands/df.js';
+import { imagesCommand, unusedCommand } from './commands/images.js';
 
 /** The commands, in the order --help lists them. */
-export const commands: readonly CommandSpec[] = [dfCommand];
+export const commands: readonly CommandSpec[] = [dfCommand, imagesCommand, unusedCommand];
 
 /** The command a word names (its name or an alias), if any. */
 export function findCommand(word: string): CommandSpec | undefined {

@@ -1,0 +1,59 @@
+// Turns flag strings into typed values, with docker's wording for a bad one:
+// `invalid argument "x" for "--larger-than" flag: ...` (exit 125).
+import { InputError, parseCount, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
+import { SORT_KEYS, type ImageFilter, type SortKey } from '../core/select.js';
+import { UsageError } from '../errors.js';
+import type { Flags } from './command.js';
+
+/** Parses a flag's value, or throws the usage error that names the flag and the value. */
+export function flagValue<T>(flags: Flags, name: string, where: string, parse: (text: string) => T): T | undefined {
+  const raw = flags[name];
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
+  const text = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
+  try {
+    return parse(text);
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`invalid argument "${text}" for "--${name}" flag: ${error.message}`, where);
+    throw error;
+  }
+}
+
+/** All values of a repeatable regex flag, compiled. */
+function regexes(flags: Flags, name: string, where: string): RegExp[] {
+  const raw = flags[name];
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+  return list.map((text) => {
+    try {
+      return parseRegex(text);
+    } catch (error) {
+      // The style of docker's own complaints: invalid --match pattern "[": unterminated character class
+      if (error instanceof InputError) throw new UsageError(`invalid --${name} pattern "${text}": ${error.message}`, where);
+      throw error;
+    }
+  });
+}
+
+/** The ImageFilter that the shared filter flags describe. */
+export function imageFilterFromFlags(flags: Flags, where: string, now: number): ImageFilter {
+  const time = (text: string): number => parseTimestamp(text, now);
+  return {
+    match: regexes(flags, 'match', where),
+    exclude: regexes(flags, 'exclude', where),
+    dangling: flags.dangling === true,
+    unused: flags.unused === true,
+    localOnly: flags['local-only'] === true,
+    olderThan: flagValue(flags, 'older-than', where, time),
+    newerThan: flagValue(flags, 'newer-than', where, time),
+    largerThan: flagValue(flags, 'larger-than', where, parseSize),
+  };
+}
+
+/** The sort key, reverse flag and limit that the listing flags describe. */
+export function listingFromFlags(flags: Flags, where: string): { sort: SortKey; reverse: boolean; limit?: number } {
+  const sort = flagValue(flags, 'sort', where, (text) => {
+    if (!(SORT_KEYS as readonly string[]).includes(text)) throw new InputError(`use one of ${SORT_KEYS.join(', ')}`);
+    return text as SortKey;
+  });
+  const limit = flagValue(flags, 'limit', where, parseCount);
+  return { sort: sort ?? 'size', reverse: flags.reverse === true, ...(limit === undefined ? {} : { limit }) };
+}

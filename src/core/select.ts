@@ -1,0 +1,109 @@
+// Choosing and ordering images: the filters and sorts that `images`, `unused` and later `rm` and
+// `prune` share, and what removing a set of references frees.
+import type { Image } from './snapshot.js';
+import { bytesFreedByDeleting, type ImageUsage } from './usage.js';
+
+/** The reference docker shows for an image with no tag. */
+export const DANGLING_REF = '<none>:<none>';
+
+/** Splits "host:port/org/name:tag" or "name@sha256:..." into repository and tag ("<none>" for digests). */
+export function splitReference(ref: string): { repository: string; tag: string } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { repository: ref.slice(0, at), tag: '<none>' };
+  const colon = ref.lastIndexOf(':');
+  // A colon before the last slash belongs to a registry host:port, not a tag.
+  if (colon > ref.lastIndexOf('/')) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repository: ref, tag: 'latest' };
+}
+
+/** The "repository:tag" names an image is listed under: its tags, else "repo:<none>" per digest, else "<none>:<none>". */
+export function referencesOf(image: Image): string[] {
+  if (image.tags.length > 0) return image.tags;
+  const repos = [...new Set(image.digests.map((d) => splitReference(d).repository))];
+  return repos.length > 0 ? repos.map((r) => `${r}:<none>`) : [DANGLING_REF];
+}
+
+/** What narrows a listing; every given condition must hold (AND). */
+export interface ImageFilter {
+  /** An image matches when any of its references matches any of these. */
+  match?: RegExp[];
+  /** An image is left out when any of its references matches any of these. */
+  exclude?: RegExp[];
+  dangling?: boolean;
+  unused?: boolean;
+  localOnly?: boolean;
+  /** Created before this Unix time. */
+  olderThan?: number;
+  /** Created after this Unix time. */
+  newerThan?: number;
+  /** Size strictly above this many bytes. */
+  largerThan?: number;
+}
+
+/** Keeps the images for which every condition of the filter holds. */
+export function filterImages(images: readonly ImageUsage[], filter: ImageFilter): ImageUsage[] {
+  return images.filter((u) => {
+    const refs = referencesOf(u.image);
+    if (filter.match?.length && !refs.some((r) => filter.match!.some((re) => re.test(r)))) return false;
+    if (filter.exclude?.length && refs.some((r) => filter.exclude!.some((re) => re.test(r)))) return false;
+    if (filter.dangling && !u.dangling) return false;
+    if (filter.unused && !u.unused) return false;
+    if (filter.localOnly && !u.localOnly) return false;
+    if (filter.olderThan !== undefined && !(u.image.created < filter.olderThan)) return false;
+    if (filter.newerThan !== undefined && !(u.image.created > filter.newerThan)) return false;
+    if (filter.largerThan !== undefined && !(u.sizeBytes > filter.largerThan)) return false;
+    return true;
+  });
+}
+
+/** The orders a listing can take. */
+export const SORT_KEYS = ['size', 'unique', 'created', 'name'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+/** Sorts: size and unique largest first, created newest first, name A to Z; `reverse` flips it. */
+export function sortImages(images: readonly ImageUsage[], key: SortKey, reverse = false): ImageUsage[] {
+  const name = (u: ImageUsage): string => referencesOf(u.image)[0]!;
+  const compare: Record<SortKey, (a: ImageUsage, b: ImageUsage) => number> = {
+    size: (a, b) => b.sizeBytes - a.sizeBytes,
+    unique: (a, b) => b.uniqueBytes - a.uniqueBytes,
+    created: (a, b) => b.image.created - a.image.created,
+    name: (a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0),
+  };
+  // Ties fall back to the ID so that the order is the same on every run.
+  const sorted = [...images].sort((a, b) => compare[key](a, b) || (a.image.id < b.image.id ? -1 : 1));
+  return reverse ? sorted.reverse() : sorted;
+}
+
+/**
+ * The images that removing `refs` would delete: an image goes when its ID is given, or when every
+ * one of its tags is (untagging one of several tags deletes nothing).
+ */
+export function imagesDeletedBy(images: readonly Image[], refs: ReadonlySet<string>): Set<string> {
+  const deleted = new Set<string>();
+  for (const image of images) {
+    if (refs.has(image.id) || (image.tags.length > 0 && image.tags.every((t) => refs.has(t)))) deleted.add(image.id);
+  }
+  return deleted;
+}
+
+/** Bytes that removing `refs` (tags and/or image IDs) would free, layer-aware. */
+export function bytesFreedByRemoving(images: readonly Image[], refs: ReadonlySet<string>): number {
+  return bytesFreedByDeleting(images, imagesDeletedBy(images, refs));
+}
+
+/** Why removing this one image alone frees nothing, or undefined when it frees something. */
+export function whyFreesNothing(target: ImageUsage, all: readonly ImageUsage[]): string | undefined {
+  if (target.sizeBytes === 0) return 'it is empty';
+  const top = target.image.layers[target.image.layers.length - 1]?.chainId;
+  const holders = all.filter((u) => u.image.id !== target.image.id && u.image.layers.some((l) => l.chainId === top));
+  if (holders.length === 0) return undefined;
+  const inUse = holders.filter((u) => !u.unused);
+  const names = (list: ImageUsage[]): string =>
+    list
+      .slice(0, 3)
+      .map((u) => referencesOf(u.image)[0])
+      .join(', ') + (list.length > 3 ? `, and ${list.length - 3} more` : '');
+  return inUse.length > 0
+    ? `its layers are part of images in use: ${names(inUse)}`
+    : `its layers are part of other images: ${names(holders)}`;
+}

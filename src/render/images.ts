@@ -1,0 +1,42 @@
+// `docker tidy images` and `docker tidy unused`: one row per reference, like `docker image ls`.
+import { referencesOf, splitReference } from '../core/select.js';
+import type { ImageUsage } from '../core/usage.js';
+import { formatAge, formatBytes } from '../core/units.js';
+import { shortId } from './df.js';
+import { renderTable } from './table.js';
+
+/** The short flag column: dangling / unused / local-only. */
+export function flagsOf(u: ImageUsage): string {
+  return [u.dangling && 'dangling', u.unused && 'unused', u.localOnly && 'local-only'].filter(Boolean).join(',');
+}
+
+/** The table; `notes` adds a NOTE column (unused: why an image frees nothing). */
+export function renderImageTable(images: readonly ImageUsage[], now: number, notes?: ReadonlyMap<string, string>): string {
+  const headers = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'UNIQUE', 'CONTAINERS', 'FLAGS'];
+  if (notes) headers.push('NOTE');
+  const rows: string[][] = [];
+  for (const u of images) {
+    for (const ref of referencesOf(u.image)) {
+      const { repository, tag } = ref === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
+      const row = [
+        repository,
+        tag,
+        shortId(u.image.id),
+        formatAge(u.image.created, now),
+        // `docker image ls` prints sizes with precision 3.
+        formatBytes(u.sizeBytes, 3),
+        formatBytes(u.uniqueBytes, 3),
+        String(u.containers.length),
+        flagsOf(u),
+      ];
+      if (notes) row.push(notes.get(u.image.id) ?? '');
+      rows.push(row);
+    }
+  }
+  return renderTable(headers, rows);
+}
+
+/** `-q`: full IDs, each once. */
+export function renderImageIds(images: readonly ImageUsage[]): string {
+  return [...new Set(images.map((u) => u.image.id))].map((id) => id + '\n').join('');
+}
