@@ -11,7 +11,8 @@
 #   container pinned-old on its first build
 # - containers: web-running (running, mounts volume app-data), job-exited (exited),
 #   db-created (created), beta-exited (exited, postgres:13-beta1), mongo-notag (created from
-#   "mongo"), pinned-old (created; its image's tag has moved on)
+#   "mongo"), pinned-old (created; its image's tag has moved on), by-digest (created from
+#   127.0.0.1:PORT/team/app@sha256:...)
 # - volumes: app-data (used), old-data (named, unused, holds data), one anonymous unused volume
 # Sizes are small (a few MB) so the world builds in seconds.
 set -euo pipefail
@@ -123,6 +124,8 @@ q $D run --network none --name job-exited tool:dev sh -c 'head -c 50000 /dev/ura
 q $D create --network none --name db-created postgres:13 sh
 q $D run --network none --name beta-exited postgres:13-beta1 true
 q $D create --network none --name mongo-notag mongo sh
+# A container created from a name@digest reference.
+q $D create --network none --name by-digest "$($D image inspect --format '{{index .RepoDigests 0}}' "$TIDY_REGISTRY/team/app:1")" sh
 
 # Wait until the running container has written its data.
 for _ in $(seq 50); do

@@ -15,17 +15,19 @@ describeE2E('docker tidy df reclaimable', () => {
     await daemon?.stop();
   });
 
-  it('equals the bytes the daemon frees when every unused image is removed', async () => {
+  it('df and unused reclaimable equal the bytes the daemon frees when exactly the unused images go', async () => {
     const env = userEnv({ DOCKER_HOST: daemon.host });
     await assertPrivateDaemon(env);
-    const tidy = await docker(['tidy', 'df', '--json'], env);
-    expect(tidy.code, tidy.stderr).toBe(0);
-    const estimate = JSON.parse(tidy.stdout).images.reclaimableBytes;
+    const [df, unused] = await Promise.all([docker(['tidy', 'df', '--json'], env), docker(['tidy', 'unused', '--json'], env)]);
+    expect(df.code, df.stderr).toBe(0);
+    expect(unused.code, unused.stderr).toBe(0);
+    const estimate = JSON.parse(df.stdout).images.reclaimableBytes;
+    const doc = JSON.parse(unused.stdout) as { images: { id: string }[]; reclaimableBytes: number };
     expect(estimate).toBeGreaterThan(0);
+    expect(doc.reclaimableBytes).toBe(estimate);
 
-    const before = await engine<{ LayersSize: number; Images: { Id: string }[]; Containers: { ImageID: string }[] }>('GET', '/system/df', daemon.host);
-    const used = new Set(before.body.Containers.map((c) => c.ImageID));
-    let pending = before.body.Images.map((i) => i.Id).filter((id) => !used.has(id));
+    const before = await engine<{ LayersSize: number; Containers: { ImageID: string }[] }>('GET', '/system/df', daemon.host);
+    let pending = doc.images.map((i) => i.id);
     // Children before parents: retry what docker refused while another removal made progress.
     for (let round = 0; pending.length > 0 && round < 10; round++) {
       const refused: string[] = [];

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { InputError, parseCount, parseDuration, parseRegex, parseSize, parseTimestamp } from '../../src/core/parse.js';
+
+describe('parseSize', () => {
+  it.each([
+    ['1048576', 1048576],
+    ['500MB', 500_000_000],
+    ['1.5GB', 1_500_000_000],
+    ['1GiB', 1024 ** 3],
+    ['2k', 2000],
+    ['10 kB', 10_000],
+    ['3mib', 3 * 1024 ** 2],
+    ['0', 0],
+  ])('%s is %d bytes', (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+  });
+
+  it.each(['', 'MB', '-5MB', '1.2.3GB', '5XB', '1e9', 'ten'])('rejects %j', (text) => {
+    expect(() => parseSize(text)).toThrow(InputError);
+  });
+});
+
+describe('parseTimestamp', () => {
+  const now = 1_700_000_000;
+  it.each([
+    ['24h', now - 86400],
+    ['168h', now - 7 * 86400],
+    ['30m', now - 1800],
+    ['1h30m', now - 5400],
+    ['1594080000', 1594080000],
+    ['1594080000.5', 1594080000.5],
+    ['2020-07-07T00:00:00Z', Date.UTC(2020, 6, 7) / 1000],
+    ['2020-07-07T02:00:00+02:00', Date.UTC(2020, 6, 7) / 1000],
+  ])('%s is %d', (text, seconds) => {
+    expect(parseTimestamp(text, now)).toBe(seconds);
+  });
+
+  it('reads dates without a zone in local time, as docker does', () => {
+    expect(parseTimestamp('2020-07-07', now)).toBe(new Date(2020, 6, 7).getTime() / 1000);
+    expect(parseTimestamp('2020-07-07T10:20:30', now)).toBe(new Date(2020, 6, 7, 10, 20, 30).getTime() / 1000);
+  });
+
+  it.each(['-24h', 'yesterday', '2020-13-01', '2020-02-30', '24 h', '2020-07-07T25:00:00', ''])('rejects %j', (text) => {
+    expect(() => parseTimestamp(text, now)).toThrow(InputError);
+  });
+
+  it('reads a bare number as a Unix timestamp, as docker does', () => {
+    expect(parseTimestamp('24', now)).toBe(24);
+  });
+
+  it('knows Go durations only', () => {
+    expect(parseDuration('1.5h')).toBe(5400);
+    expect(parseDuration('90s')).toBe(90);
+    expect(parseDuration('1d')).toBeUndefined();
+  });
+});
+
+describe('parseCount and parseRegex', () => {
+  it('takes whole numbers only', () => {
+    expect(parseCount('10')).toBe(10);
+    for (const bad of ['-1', '1.5', 'x', '']) expect(() => parseCount(bad)).toThrow(InputError);
+  });
+
+  it('compiles regexes and reports why one does not', () => {
+    expect(parseRegex('^postgres:13-beta').test('postgres:13-beta1')).toBe(true);
+    expect(() => parseRegex('[')).toThrow('unterminated character class');
+  });
+});
