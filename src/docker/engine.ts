@@ -42,16 +42,13 @@ export class EngineClient {
   private readonly children = new Set<ReturnType<typeof spawnDocker>>();
   private failure: Error | undefined;
 
-  constructor(
-    readonly target: DockerTarget,
-    connections = 1,
-  ) {
+  constructor(readonly target: DockerTarget) {
     const open = (): Duplex => this.openConnection();
     this.agent = new (class extends http.Agent {
       override createConnection(): Duplex {
         return open();
       }
-    })({ keepAlive: true, maxSockets: connections });
+    })({ keepAlive: true, maxSockets: 1 });
   }
 
   /** Connects and agrees on an API version; fails clearly when the daemon is too old. */
@@ -70,6 +67,11 @@ export class EngineClient {
     }
     this.apiVersion = compareApiVersions(version, MAX_API_VERSION) > 0 ? MAX_API_VERSION : version;
     return this;
+  }
+
+  /** Allows up to `n` connections (docker processes) for requests made in parallel. */
+  setConnections(n: number): void {
+    this.agent.maxSockets = Math.max(1, n);
   }
 
   /** Fails with a clear message when the daemon's API is older than a request needs. */
@@ -192,8 +194,8 @@ function parseJson(body: string, what: string): unknown {
 }
 
 /** Opens a client to the daemon the target names, ready for requests. */
-export async function connectEngine(target: DockerTarget, connections = 1): Promise<EngineClient> {
-  const client = new EngineClient(target, connections);
+export async function connectEngine(target: DockerTarget): Promise<EngineClient> {
+  const client = new EngineClient(target);
   try {
     return await client.connect();
   } catch (error) {

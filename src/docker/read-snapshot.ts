@@ -26,6 +26,8 @@ export interface SnapshotOptions {
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 8;
+/** At most this many `docker system dial-stdio` processes at once. */
+const MAX_CONNECTIONS = 4;
 
 /** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
 export async function readSnapshot(client: EngineClient, options: SnapshotOptions): Promise<Snapshot> {
@@ -48,13 +50,16 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   }
 
   const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
-  const layers = await mapConcurrent(images, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const cached = cache.get(summary.Id, summary.Size);
-    if (cached) return cached;
+  const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
+  const missing = images.filter((_, i) => layers[i] === undefined);
+  // Another docker process per connection pays off only when many images are not cached yet.
+  client.setConnections(Math.min(MAX_CONNECTIONS, Math.ceil(missing.length / 100)));
+  const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
     const fresh = await readLayers(client, summary.Id);
     cache.set(summary.Id, summary.Size, fresh);
     return fresh;
   });
+  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
   cache.save(images.map((i) => i.Id));
 
   return {
