@@ -47,6 +47,8 @@ export interface Container {
   /** Bytes in its writable layer; -1 when not computed. */
   sizeRw: number;
   created: number;
+  /** When it last stopped (Unix seconds); 0 if never; undefined when not read (see SnapshotOptions). */
+  finishedAt?: number;
 }
 
 /** A volume, with its size when the daemon computed it. */

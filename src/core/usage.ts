@@ -138,11 +138,17 @@ export interface DiskUsage {
   buildCache: UsageSection<Snapshot['buildCache'][number]>;
 }
 
+function keyOf(item: { id: string } | { name: string } | { image: { id: string } }): string {
+  return 'image' in item ? item.image.id : 'id' in item ? item.id : item.name;
+}
+
 /** Computes df's four sections from a snapshot read with usage data. */
 export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
   const imageUsage = analyzeImages(snapshot);
   const unusedIds = new Set(imageUsage.filter((u) => u.unused).map((u) => u.image.id));
-  const bySize = <T>(items: T[], size: (t: T) => number): T[] => [...items].sort((a, b) => size(b) - size(a));
+  // Largest first; ties in a fixed order (by ID or name), so that two runs print the same.
+  const bySize = <T extends { id: string } | { name: string } | { image: { id: string } }>(items: T[], size: (t: T) => number): T[] =>
+    [...items].sort((a, b) => size(b) - size(a) || (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   const sum = <T>(items: readonly T[], size: (t: T) => number): number => items.reduce((s, t) => s + Math.max(0, size(t)), 0);
 
   const containers = snapshot.containers;

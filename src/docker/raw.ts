@@ -92,6 +92,12 @@ export const SystemDf = z.object({
 });
 export type SystemDf = z.infer<typeof SystemDf>;
 
+/** The parts of GET /containers/{id}/json that tidy uses. */
+export const ContainerInspect = z.object({
+  Id: z.string(),
+  State: z.object({ FinishedAt: z.string().default('') }),
+});
+
 /** The parts of GET /images/{id}/json that tidy uses. */
 export const ImageInspect = z.object({
   Id: z.string(),

@@ -8,6 +8,7 @@ import { EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import {
   BuildCacheSummary,
+  ContainerInspect,
   ContainerSummary,
   expectShape,
   ImageHistory,
@@ -22,6 +23,8 @@ import { z } from 'zod';
 export interface SnapshotOptions {
   /** Container writable-layer sizes, volumes and build cache (GET /system/df; slower on big hosts). */
   usage: boolean;
+  /** When each stopped container finished: one inspect per container, so only when needed. */
+  finishTimes?: boolean;
 }
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
@@ -62,9 +65,15 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
   cache.save(images.map((i) => i.Id));
 
+  const snapshotContainers = containers.map((c) => toContainer(c, options.usage));
+  if (options.finishTimes) {
+    await mapConcurrent(snapshotContainers, LAYER_FETCH_CONCURRENCY, async (c) => {
+      c.finishedAt = await readFinishTime(client, c.id);
+    });
+  }
   return {
     images: images.map((s, i) => toImage(s, layers[i]!)),
-    containers: containers.map((c) => toContainer(c, options.usage)),
+    containers: snapshotContainers,
     volumes: volumes.map(toVolume),
     buildCache: buildCache.map(toBuildCache),
     ...(layersSize === undefined ? {} : { layersSize }),
@@ -109,6 +118,22 @@ async function readLayers(client: EngineClient, id: string): Promise<Layer[]> {
   );
   const chainIds = chainIdsOf(diffIds);
   return chainIds.map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
+}
+
+/** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). */
+async function readFinishTime(client: EngineClient, id: string): Promise<number> {
+  const what = `GET /containers/${id}/json`;
+  let raw: unknown;
+  try {
+    raw = await client.getJson(`/containers/${encodeURIComponent(id)}/json`, what);
+  } catch (error) {
+    // Removed since it was listed: it has no stop time to speak of.
+    if (error instanceof EngineApiError && error.status === 404) return 0;
+    throw error;
+  }
+  const inspect = expectShape(ContainerInspect, raw, what);
+  const ms = Date.parse(inspect.State.FinishedAt);
+  return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0;
 }
 
 /** chainID(L1) = diffID(L1); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
