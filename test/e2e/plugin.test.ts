@@ -169,6 +169,13 @@ describeE2E('usage errors and failures', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('says the daemon is too old when its API predates what docker tidy needs', async () => {
+    const { env } = fakeEnv('old');
+    const r = await run(world.exe!, ['df'], env, { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('the Docker daemon is too old: API 1.30, docker tidy needs 1.40 (Docker 19.03) or newer\nupgrade the Docker engine\n');
+  });
+
   it('gives up on a docker that hangs, and leaves no docker process behind', async () => {
     const { env, pidfile } = fakeEnv('hang', { DOCKER_TIDY_TIMEOUT: '1' });
     const r = await run(world.exe!, ['df'], env, { timeoutMs: 30_000 });
