@@ -37,3 +37,16 @@ export const listingOptions: Record<string, OptionSpec> = {
   reverse: { type: 'boolean', describe: 'Reverse the order' },
   limit: { type: 'string', valueName: 'int', describe: 'Show at most this many images' },
 };
+
+/** `-f/--force` and `--dry-run`, for commands that delete. */
+export const destructiveOptions: Record<string, OptionSpec> = {
+  force: { type: 'boolean', short: 'f', describe: 'Do not prompt for confirmation (needed without a terminal)' },
+  'dry-run': { type: 'boolean', describe: 'Only show what would be removed, and the bytes it would free' },
+};
+
+/** What `rm` and `prune` protect, and how to lift it. */
+export const protectionOptions: Record<string, OptionSpec> = {
+  'keep-last': { type: 'string', valueName: 'int', describe: 'Keep the N newest images of each repository (by creation time), whatever selects them' },
+  'include-local': { type: 'boolean', describe: 'Also remove images that exist only on this host (never pushed or pulled)' },
+  save: { type: 'string', valueName: 'dir', describe: 'Save each image that exists only on this host to DIR with docker save (one tar each, 0600, DIR made 0700) before removing it' },
+};

@@ -31,11 +31,13 @@ export function parseCommandArgs(command: CommandSpec, args: readonly string[]):
     })
     .help(false)
     .version(false)
-    .strict()
     .exitProcess(false)
     .fail((message: string | undefined, error: Error | undefined) => {
       throw translateFailure(message ?? error?.message ?? 'invalid arguments', args, known, command, where);
     });
+  // Commands that take IMAGE arguments reject unknown flags only; the others reject any argument.
+  if (command.positional) parser.strictOptions();
+  else parser.strict();
   for (const [name, o] of Object.entries(options)) {
     known.add(`--${name}`);
     if (o.short) known.add(`-${o.short}`);

@@ -1,6 +1,7 @@
 // The only module that runs docker. Every docker process starts here, without a shell, with
 // docker's global options (as the user gave them) in front of its own arguments.
 import { execa, type ResultPromise } from 'execa';
+import { createWriteStream } from 'node:fs';
 import { CancelledError, TidyError } from '../errors.js';
 import { describeDaemon, type DockerTarget } from './target.js';
 
@@ -76,6 +77,26 @@ export async function runDocker(target: DockerTarget, args: string[], options: {
     if (e.isCanceled || target.signal.aborted) throw new CancelledError();
     if (e.timedOut) throw timeoutError(target, command);
     throw classifyDockerFailure(target, command, e.stderr ?? '', e.code ? e : (e.cause ?? e));
+  }
+}
+
+/** Runs `docker save REFS...` with its output going straight to an open file descriptor. */
+export async function saveImageTo(target: DockerTarget, refs: string[], fd: number): Promise<void> {
+  const args = ['save', ...refs];
+  try {
+    await execa(target.binary, [...target.globals.argv, ...args], {
+      env: target.env,
+      extendEnv: false,
+      cancelSignal: target.signal,
+      forceKillAfterDelay: 2000,
+      stdin: 'ignore',
+      // A stream over the caller's descriptor: the file was opened O_EXCL by the caller.
+      stdout: createWriteStream('', { fd, autoClose: false }),
+    });
+  } catch (error) {
+    const e = error as { isCanceled?: boolean; stderr?: string; code?: string; cause?: unknown };
+    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
+    throw classifyDockerFailure(target, `docker save`, e.stderr ?? '', e.code ? e : (e.cause ?? e));
   }
 }
 

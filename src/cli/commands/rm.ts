@@ -1,0 +1,118 @@
+// `docker tidy rm`: regex, age, size and unused removal with a preview, a confirmation, exact
+// reclaim, and nothing lost that was not asked for.
+import { TidyError, UsageError } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+import { destructiveOptions, imageFilterOptions, jsonOption, protectionOptions } from '../options.js';
+
+const WHERE = 'docker tidy rm';
+
+export const rmCommand: CommandSpec = {
+  name: 'rm',
+  aliases: ['rmi'],
+  summary: 'Remove images by name, regex, age or size, safely, with a preview',
+  usage: '[OPTIONS] [IMAGE...]',
+  positional: true,
+  description:
+    'Remove images selected by name (IMAGE: name, name:tag, full or short ID, name@digest) and/or\n' +
+    '--match. --unused, --dangling, --older-than, --newer-than and --larger-than narrow that\n' +
+    'selection, or select from all images when used alone. A selected tag is untagged; an image is\n' +
+    'deleted when none of its tags remains; an image ID or digest selects the image with all its tags.\n\n' +
+    'Never removed: images a running container uses. Kept unless asked: images used by stopped\n' +
+    'containers (--with-containers), images that exist only on this host (--include-local, --save).\n' +
+    'Shows the plan and asks first; -f skips the question; --dry-run only shows the plan.\n' +
+    '--save and --include-local cannot be combined (one keeps a copy, the other does not).',
+  options: {
+    ...imageFilterOptions,
+    unused: { type: 'boolean', describe: 'Only images that no container (running or stopped) uses' },
+    ...protectionOptions,
+    'with-containers': { type: 'boolean', describe: 'Remove stopped containers that use a selected image first (never running ones)' },
+    ...destructiveOptions,
+    ...jsonOption,
+  },
+  async run(ctx, flags, args) {
+    const [{ imageFilterFromFlags, flagValue }, plan, { parseCount }] = await Promise.all([
+      import('../flag-values.js'),
+      import('../../core/plan-removal.js'),
+      import('../../core/parse.js'),
+    ]);
+    const { match = [], exclude = [], ...filter } = imageFilterFromFlags(flags, WHERE, ctx.now);
+    const keepLast = flagValue(flags, 'keep-last', WHERE, parseCount);
+    const saveDir = typeof flags.save === 'string' ? flags.save : undefined;
+    if (saveDir === '') throw new UsageError('invalid argument "" for "--save" flag: name a directory', WHERE);
+    if (saveDir !== undefined && flags['include-local']) {
+      throw new UsageError('--save and --include-local cannot be used together: --save keeps a copy, --include-local does not', WHERE);
+    }
+    const request = {
+      images: args,
+      match,
+      exclude,
+      filter,
+      ...(keepLast === undefined ? {} : { keepLast }),
+      withContainers: flags['with-containers'] === true,
+      includeLocal: flags['include-local'] === true,
+      save: saveDir !== undefined,
+    };
+    if (!plan.requestSelects(request)) {
+      throw new UsageError(`"${WHERE}" requires at least 1 IMAGE, --match, or a selection flag (--unused, --dangling, --older-than, --newer-than, --larger-than)`, WHERE);
+    }
+
+    const [{ readSnapshot }, render] = await Promise.all([import('../../docker/read-snapshot.js'), import('../../render/removal.js')]);
+    const engine = await ctx.engine();
+    const snapshot = await readSnapshot(engine, { usage: true });
+    let planned;
+    try {
+      planned = plan.planRemoval(snapshot, request);
+    } catch (error) {
+      if (!(error instanceof plan.ImageArgumentError)) throw error;
+      if (error.kind === 'missing') throw new TidyError(error.message);
+      throw new UsageError(error.message, WHERE);
+    }
+    const json = flags.json === true;
+    const write = (text: string): void => void ctx.stdout.write(text);
+
+    if (planned.removals.length === 0 && planned.containers.length === 0) {
+      if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
+      else write((planned.kept.length ? render.renderPlan(planned) + '\n' : '') + 'Nothing to remove.\n');
+      return 0;
+    }
+    if (!json) write(render.renderPlan(planned));
+    if (flags['dry-run']) {
+      if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
+      return 0;
+    }
+    if (!flags.force) {
+      if (!ctx.stdinIsTTY) {
+        throw new TidyError(
+          'refusing to remove images without confirmation: there is no terminal to ask on',
+          'pass --force (-f) to remove without asking, or --dry-run to only see the plan',
+        );
+      }
+      const { confirm } = await import('../confirm.js');
+      if (!(await confirm(ctx.target.signal))) return 0;
+    }
+
+    const { executeRemoval } = await import('../../docker/execute-removal.js');
+    const progress = ctx.stderr.isTTY
+      ? (done: number, total: number, bytes: number): void => {
+          ctx.stderr.write(`\rRemoving images: ${done}/${total}, ${bytes} bytes freed`);
+          if (done === total) ctx.stderr.write('\n');
+        }
+      : undefined;
+    const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
+
+    // What the daemon says was freed: its layer total before and after, plus removed containers.
+    let reclaimed = 0;
+    if (!outcome.cancelled) {
+      const after = await readSnapshot(engine, { usage: true });
+      const removedContainers = new Set(outcome.containersRemoved);
+      reclaimed =
+        (snapshot.layersSize ?? 0) -
+        (after.layersSize ?? 0) +
+        planned.containers.filter((c) => removedContainers.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+    }
+    if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed)) + '\n');
+    else write('\n' + render.renderOutcome(planned, outcome, reclaimed));
+    if (outcome.cancelled) return 130;
+    return outcome.failed.length || outcome.containerFailures.length ? 1 : 0;
+  },
+};

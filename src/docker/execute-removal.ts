@@ -1,0 +1,124 @@
+// Carries out a RemovalPlan; decides nothing. Saves, then removes containers, then removes image
+// references one by one over the one Engine API connection (children first, as planned). Never
+// forces: docker's own refusal (a container created since the plan) is reported as a failure.
+import { closeSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
+import { CancelledError } from '../errors.js';
+import { saveImageTo } from './cli.js';
+import { EngineApiError, type EngineClient } from './engine.js';
+
+/** What happened to each planned removal. */
+export interface RemovalOutcome {
+  removed: { removal: PlannedRemoval; alreadyGone: boolean }[];
+  failed: { removal: PlannedRemoval; error: string }[];
+  containersRemoved: string[];
+  containerFailures: { name: string; error: string }[];
+  saved: string[];
+  /** Stopped early by Ctrl-C, SIGTERM or the docker CLI going away. */
+  cancelled: boolean;
+}
+
+/** Progress after each image: done, total, estimated bytes freed so far. */
+export type ProgressListener = (done: number, total: number, bytes: number) => void;
+
+/** Executes the plan; a failure on one image does not stop the others. */
+export async function executeRemoval(
+  client: EngineClient,
+  plan: RemovalPlan,
+  options: { saveDir?: string; onProgress?: ProgressListener } = {},
+): Promise<RemovalOutcome> {
+  const outcome: RemovalOutcome = { removed: [], failed: [], containersRemoved: [], containerFailures: [], saved: [], cancelled: false };
+  const signal = client.target.signal;
+  const failedSaves = new Set<PlannedRemoval>();
+
+  const toSave = plan.removals.filter((r) => r.save);
+  if (toSave.length && options.saveDir) {
+    ensurePrivateDir(options.saveDir);
+    for (const removal of toSave) {
+      if (signal.aborted) break;
+      const path = join(options.saveDir, tarName(removal));
+      try {
+        await saveOne(client, removal, path);
+        outcome.saved.push(path);
+      } catch (error) {
+        if (error instanceof CancelledError) break;
+        failedSaves.add(removal);
+        outcome.failed.push({ removal, error: `not removed: docker save to ${path} failed: ${(error as Error).message}` });
+      }
+    }
+  }
+
+  for (const container of plan.containers) {
+    if (signal.aborted) break;
+    try {
+      await client.requestJson('DELETE', `/containers/${encodeURIComponent(container.id)}`, `remove container ${container.name}`);
+      outcome.containersRemoved.push(container.name);
+    } catch (error) {
+      if (error instanceof CancelledError) break;
+      if (error instanceof EngineApiError && error.status === 404) continue;
+      outcome.containerFailures.push({ name: container.name, error: (error as Error).message });
+    }
+  }
+
+  let done = 0;
+  let bytes = 0;
+  for (const removal of plan.removals) {
+    if (signal.aborted) break;
+    if (failedSaves.has(removal)) continue;
+    try {
+      const gone = await removeRefs(client, removal);
+      outcome.removed.push({ removal, alreadyGone: gone });
+      bytes += removal.bytes;
+    } catch (error) {
+      if (error instanceof CancelledError) break;
+      outcome.failed.push({ removal, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+    }
+    options.onProgress?.(++done, plan.removals.length, bytes);
+  }
+  outcome.cancelled = signal.aborted;
+  return outcome;
+}
+
+// Removes the references one by one, never with force. True when the image was already gone.
+async function removeRefs(client: EngineClient, removal: PlannedRemoval): Promise<boolean> {
+  let missing = 0;
+  for (const ref of removal.refs) {
+    try {
+      await client.requestJson('DELETE', `/images/${encodeURIComponent(ref)}`, `remove ${ref}`);
+    } catch (error) {
+      if (!(error instanceof EngineApiError) || error.status !== 404) throw error;
+      missing += 1;
+    }
+  }
+  return missing === removal.refs.length;
+}
+
+async function saveOne(client: EngineClient, removal: PlannedRemoval, path: string): Promise<void> {
+  // O_EXCL: never overwrite, never follow a symlink someone put there; 0600 from the start.
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    await saveImageTo(client.target, removal.image.tags.length ? removal.image.tags : [removal.image.id], fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw error;
+  }
+  closeSync(fd);
+}
+
+// The --save directory: created 0700 when missing; an existing one must be a real directory.
+function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!lstatSync(dir).isDirectory()) throw new Error(`--save: ${dir} exists and is not a directory`);
+  }
+}
+
+/** The file name for an image's tar: its first tag, made safe for a file name. */
+export function tarName(removal: PlannedRemoval): string {
+  const name = removal.image.tags[0] ?? removal.image.id.replace(/^sha256:/, '').slice(0, 12);
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_') + '.tar';
+}

@@ -1,0 +1,96 @@
+// The plan and the outcome of `docker tidy rm`, as tables and as the JSON document.
+import type { RemovalPlan } from '../core/plan-removal.js';
+import { formatBytes } from '../core/units.js';
+import type { RemovalOutcome } from '../docker/execute-removal.js';
+import { shortId } from './df.js';
+import { SCHEMA_VERSION } from './json.js';
+import { renderTable } from './table.js';
+
+const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
+
+/** What will go, what stays and why, and the exact bytes it frees. */
+export function renderPlan(plan: RemovalPlan): string {
+  let out = '';
+  if (plan.containers.length) {
+    out += 'Containers to remove first (--with-containers):\n';
+    out += renderTable(
+      ['CONTAINER ID', 'NAME', 'STATE'],
+      plan.containers.map((c) => [shortId(c.id), c.name, c.state]),
+    );
+    out += '\n';
+  }
+  if (plan.removals.length) {
+    out += 'To remove:\n';
+    out += renderTable(
+      ['REFERENCE', 'IMAGE ID', 'ACTION', 'FREES'],
+      plan.removals.flatMap((r) =>
+        r.refs.map((ref, i) => [
+          ref.startsWith('sha256:') ? '<none>:<none>' : ref,
+          shortId(r.image.id),
+          r.action === 'delete' && i < r.refs.length - 1 ? 'untag' : r.action + (r.save ? ' (saved first)' : ''),
+          i === r.refs.length - 1 ? formatBytes(r.bytes, 4) : '0B',
+        ]),
+      ),
+    );
+  }
+  if (plan.kept.length) {
+    out += `${out ? '\n' : ''}Kept:\n`;
+    out += renderTable(
+      ['REFERENCE', 'IMAGE ID', 'REASON'],
+      plan.kept.flatMap((k) => k.refs.map((ref) => [ref.startsWith('sha256:') ? '<none>:<none>' : ref, shortId(k.image.id), k.reason])),
+    );
+  }
+  const images = plan.removals.filter((r) => r.action === 'delete').length;
+  const untags = plan.removals.filter((r) => r.action === 'untag').length;
+  out += `\nThis deletes ${images} image${images === 1 ? '' : 's'}`;
+  if (untags) out += `, untags ${untags} more`;
+  if (plan.containers.length) out += ` and removes ${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'}`;
+  out += `, freeing ${bytesText(plan.estimatedBytes)}.\n`;
+  return out;
+}
+
+/** The summary after the work: removed, kept, failed, containers, and bytes freed beside the estimate. */
+export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclaimed: number): string {
+  const lines: string[] = [];
+  const gone = outcome.removed.filter((r) => r.alreadyGone);
+  lines.push(
+    `Removed ${outcome.removed.length - gone.length} of ${plan.removals.length} planned` +
+      (gone.length ? ` (${gone.length} already gone)` : '') +
+      `, kept ${plan.kept.length}, failed ${outcome.failed.length}` +
+      (plan.containers.length ? `; containers removed: ${outcome.containersRemoved.join(', ') || 'none'}` : ''),
+  );
+  for (const g of gone) lines.push(`already gone: ${g.removal.refs.join(', ')} (${shortId(g.removal.image.id)})`);
+  for (const f of outcome.failed) lines.push(`failed: ${f.removal.refs.join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`);
+  for (const f of outcome.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
+  for (const path of outcome.saved) lines.push(`saved: ${path}`);
+  if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
+  lines.push(`Freed ${bytesText(reclaimed)} as the daemon reports it; estimated ${bytesText(plan.estimatedBytes)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The `rm --json` document. */
+export function removalJson(plan: RemovalPlan, outcome: RemovalOutcome | undefined, reclaimed: number): Record<string, unknown> {
+  const removed = outcome
+    ? outcome.removed.map(({ removal, alreadyGone }) => ({ ...removalEntry(removal), ...(alreadyGone ? { alreadyGone: true } : {}) }))
+    : plan.removals.map(removalEntry);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    dryRun: outcome === undefined,
+    removed,
+    kept: plan.kept.map((k) => ({ id: k.image.id, tags: k.refs.filter((r) => !r.startsWith('sha256:')), reason: k.reason })),
+    failed: (outcome?.failed ?? []).map((f) => ({ id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
+    containersRemoved: outcome ? outcome.containersRemoved : plan.containers.map((c) => c.name),
+    saved: outcome?.saved ?? [],
+    estimatedBytes: plan.estimatedBytes,
+    reclaimedBytes: reclaimed,
+    ...(outcome?.cancelled ? { interrupted: true } : {}),
+  };
+}
+
+function removalEntry(r: RemovalPlan['removals'][number]): Record<string, unknown> {
+  return { id: r.image.id, tags: tagsOf(r.refs), action: r.action, bytes: r.bytes };
+}
+
+function tagsOf(refs: readonly string[]): string[] {
+  return refs.filter((r) => !r.startsWith('sha256:'));
+}

@@ -1,0 +1,205 @@
+// `docker tidy rm`, the walkthroughs users do by hand today, each on the private world, asserting
+// the daemon's state afterwards and that the estimate equals what the daemon reports freed.
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { describeE2E, docker, engine, run, userEnv } from './harness.js';
+
+interface ApiImage {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Created: number;
+}
+interface ApiContainer {
+  Names: string[];
+  ImageID: string;
+  State: string;
+}
+interface RmDoc {
+  dryRun: boolean;
+  removed: { id: string; tags: string[]; action: string; bytes: number }[];
+  kept: { id: string; tags: string[]; reason: string }[];
+  failed: unknown[];
+  containersRemoved: string[];
+  saved: string[];
+  estimatedBytes: number;
+  reclaimedBytes: number;
+}
+
+// Engine 20.10 lists an untagged image with RepoTags ["<none>:<none>"].
+const realTags = (i: ApiImage): string[] => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+const realDigests = (i: ApiImage): string[] => (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
+const byId = (list: ApiImage[]): ApiImage[] => [...list].sort((a, b) => (a.Id < b.Id ? -1 : 1));
+
+/** A fresh daemon and world for tests that delete, behind the guard. */
+function freshWorld(): { env: () => NodeJS.ProcessEnv; daemon: () => TestDaemon } {
+  let daemon: TestDaemon;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+    await buildWorld(daemon);
+    env = userEnv({ DOCKER_HOST: daemon.host });
+    await assertPrivateDaemon(env);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  return { env: () => env, daemon: () => daemon };
+}
+
+describeE2E('docker tidy rm: selection, preview and safety', () => {
+  const world = freshWorld();
+  const images = async (): Promise<ApiImage[]> => (await engine<ApiImage[]>('GET', '/images/json', world.daemon().host)).body;
+  const containers = async (): Promise<ApiContainer[]> =>
+    (await engine<ApiContainer[]>('GET', '/containers/json?all=1', world.daemon().host)).body;
+  const tags = async (): Promise<string[]> => (await images()).flatMap(realTags).sort();
+  const rmJson = async (args: string[]): Promise<RmDoc> => {
+    const r = await docker(['tidy', 'rm', ...args, '--json'], world.env());
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  it('refuses without a terminal and without --force, and removes nothing', async () => {
+    const before = await tags();
+    const r = await docker(['tidy', 'rm', '--dangling'], world.env());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('To remove:');
+    expect(r.stderr).toContain('pass --force (-f)');
+    expect(await tags()).toEqual(before);
+  });
+
+  it('shows the plan with --dry-run and changes nothing', async () => {
+    const before = await images();
+    const doc = await rmJson(['--unused', '--dry-run']);
+    expect(doc.dryRun).toBe(true);
+    expect(doc.reclaimedBytes).toBe(0);
+    expect(doc.removed.length).toBeGreaterThan(0);
+    expect(byId(await images())).toEqual(byId(before));
+  });
+
+  it('says which names match nothing, exits 1, and removes nothing', async () => {
+    const before = await tags();
+    const r = await docker(['tidy', 'rm', '-f', 'postgres:13-beta2', 'nope:1', 'also-missing'], world.env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('No such image: nope:1\nNo such image: also-missing\n');
+    expect(await tags()).toEqual(before);
+  });
+
+  it('rejects bad input with exit 125 before asking docker to change anything', async () => {
+    for (const args of [['Postgres:13'], ['--keep-last', '-2', '--dangling'], [], ['--save', '/tmp/x', '--include-local', '--dangling']]) {
+      const r = await docker(['tidy', 'rm', '-f', ...args], world.env());
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(125);
+    }
+  });
+
+  it('says so when nothing is selected', async () => {
+    const r = await docker(['tidy', 'rm', '-f', '--older-than', '2000-01-01'], world.env());
+    expect(r).toMatchObject({ code: 0, stdout: 'Nothing to remove.\n' });
+  });
+
+  it('untagging one tag of a two-tag image frees 0 bytes and says so', async () => {
+    const doc = await rmJson(['-f', 'myapp:stable']);
+    expect(doc.removed).toEqual([expect.objectContaining({ tags: ['myapp:stable'], action: 'untag', bytes: 0 })]);
+    expect(doc.estimatedBytes).toBe(0);
+    expect(doc.reclaimedBytes).toBe(0);
+    const now = await tags();
+    expect(now).toContain('myapp:1.0');
+    expect(now).not.toContain('myapp:stable');
+  });
+
+  it("removes ^postgres:13-beta: the unused one goes, the one a stopped container uses stays, and says why", async () => {
+    const doc = await rmJson(['-f', '--match', '^postgres:13-beta']);
+    expect(doc.removed.map((r) => r.tags)).toEqual([['postgres:13-beta2']]);
+    expect(doc.kept).toEqual([expect.objectContaining({ tags: ['postgres:13-beta1'], reason: expect.stringContaining('beta-exited') })]);
+    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+    expect(doc.estimatedBytes).toBeGreaterThan(0);
+    const now = await tags();
+    expect(now).toContain('postgres:13-beta1');
+    expect(now).not.toContain('postgres:13-beta2');
+  });
+
+  it('removes the dangling images (what docker rmi $(docker images -qf dangling=true) does), keeping one in use', async () => {
+    const doc = await rmJson(['-f', '--dangling']);
+    const left = (await images()).filter((i) => realTags(i).length === 0);
+    const pinned = (await containers()).find((c) => c.Names.includes('/pinned-old'))!.ImageID;
+    expect(left.map((i) => i.Id)).toEqual([pinned]);
+    expect(doc.kept.map((k) => k.id)).toEqual([pinned]);
+    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+  });
+
+  it('removes images created before a time, and only those', async () => {
+    const all = await images();
+    const cutoff = all.find((i) => realTags(i).includes('tool:dev'))!.Created;
+    const doc = await rmJson(['-f', '--older-than', String(cutoff), '--unused']);
+    for (const r of doc.removed) expect(all.find((i) => i.Id === r.id)!.Created).toBeLessThan(cutoff);
+    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+  });
+
+  it('removes the images no container uses, keeping those that exist only here', async () => {
+    const doc = await rmJson(['-f', '--unused']);
+    const used = new Set((await containers()).map((c) => c.ImageID));
+    const left = await images();
+    for (const image of left.filter((i) => !used.has(i.Id))) {
+      // What is still here unused must be local-only (kept) or a parent of an image in use.
+      const kept = doc.kept.find((k) => k.id === image.Id);
+      const isLocal = realTags(image).length > 0 && realDigests(image).length === 0;
+      if (kept) expect(kept.reason).toMatch(/exists only on this host/);
+      else expect(isLocal || doc.removed.some((r) => r.id === image.Id)).toBe(true);
+    }
+    expect(doc.kept.some((k) => /exists only on this host/.test(k.reason))).toBe(true);
+    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+  });
+});
+
+describeE2E('docker tidy rm: the force-everything path', () => {
+  const world = freshWorld();
+
+  it('--with-containers --include-local removes all but what a running container needs', async () => {
+    const host = world.daemon().host;
+    const r = await docker(['tidy', 'rm', '-f', '--json', '--match', '.', '--with-containers', '--include-local'], world.env());
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RmDoc;
+    const left = (await engine<ApiContainer[]>('GET', '/containers/json?all=1', host)).body;
+    expect(left.map((c) => [c.Names[0], c.State])).toEqual([['/web-running', 'running']]);
+    expect(doc.containersRemoved.sort()).toEqual(['beta-exited', 'by-digest', 'db-created', 'job-exited', 'mongo-notag', 'pinned-old']);
+    const images = (await engine<ApiImage[]>('GET', '/images/json', host)).body;
+    expect(images.map((i) => i.Id)).toEqual([left[0]!.ImageID]);
+    expect(doc.kept.map((k) => k.reason)).toEqual([expect.stringContaining('used by running container web-running')]);
+    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+  });
+});
+
+describeE2E('docker tidy rm: --save and the question on a terminal', () => {
+  const world = freshWorld();
+
+  it('saves local-only images first, 0600 in a 0700 directory, loadable with docker load', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tidy-save-')), 'saved');
+    const id = (await engine<{ Id: string }>('GET', '/images/webapp:latest/json', world.daemon().host)).body.Id;
+    const r = await docker(['tidy', 'rm', '-f', '--json', '--save', dir, 'webapp:latest'], world.env());
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RmDoc;
+    expect(doc.saved).toEqual([join(dir, 'webapp_latest.tar')]);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(doc.saved[0]!).mode & 0o777).toBe(0o600);
+    expect((await engine('GET', '/images/webapp:latest/json', world.daemon().host)).status).toBe(404);
+    const loaded = await docker(['load', '-i', doc.saved[0]!], world.env());
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect((await engine<{ Id: string }>('GET', '/images/webapp:latest/json', world.daemon().host)).body.Id).toBe(id);
+    expect(readdirSync(dir)).toEqual(['webapp_latest.tar']);
+  });
+
+  it.each([
+    ['n', 0, true],
+    ['y', 0, false],
+  ])('asks on a terminal; answering %s', async (answer, code, stays) => {
+    // `script` gives docker tidy a terminal; the answer is typed on it.
+    const r = await run('script', ['-qec', 'docker tidy rm alpine:3.19', '/dev/null'], world.env(), { input: `${answer}\n` });
+    expect(r.code).toBe(code);
+    expect(r.stdout).toContain('Are you sure you want to continue? [y/N]');
+    const status = (await engine('GET', '/images/alpine:3.19/json', world.daemon().host)).status;
+    expect(status).toBe(stays ? 200 : 404);
+  });
+});
