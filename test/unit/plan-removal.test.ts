@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeReference, planRemoval, requestSelects, resolveImageArgument, type RemovalRequest } from '../../src/core/plan-removal.js';
+import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
+
+const hex = (c: string): string => 'sha256:' + c.repeat(64).slice(0, 64);
+const image = (id: string, tags: string[], layers: [string, number][], extra: Partial<Image> = {}): Image => ({
+  id,
+  tags,
+  digests: tags.map((t) => `${t.split(':')[0]}@sha256:${'d'.repeat(64)}`),
+  created: 0,
+  size: layers.reduce((s, [, n]) => s + n, 0),
+  parentId: '',
+  layers: layers.map(([chainId, size]) => ({ chainId, size, known: true })),
+  ...extra,
+});
+const container = (name: string, imageId: string, state: string, sizeRw = 0): Container => ({
+  id: name,
+  name,
+  imageId,
+  imageRef: imageId,
+  state,
+  sizeRw,
+  created: 0,
+});
+const request = (r: Partial<RemovalRequest>): RemovalRequest => ({
+  images: [],
+  match: [],
+  filter: {},
+  exclude: [],
+  withContainers: false,
+  includeLocal: false,
+  save: false,
+  ...r,
+});
+
+const base = image(hex('a'), ['alpine:3'], [['l1', 100]], { created: 10 });
+const app1 = image(hex('b'), ['app:1'], [['l1', 100], ['l2', 20]], { created: 20, parentId: hex('a'), digests: [] });
+const app2 = image(hex('c'), ['app:2', 'app:latest'], [['l1', 100], ['l2', 20], ['l3', 5]], { created: 30, parentId: hex('b'), digests: [] });
+const pg1 = image(hex('d'), ['postgres:13-beta1'], [['p', 50], ['b1', 7]], { created: 40 });
+const pg2 = image(hex('e'), ['postgres:13-beta2'], [['p', 50], ['b2', 9]], { created: 50 });
+const dangling = image(hex('f'), [], [['x', 3]], { digests: [] });
+const snapshot = (containers: Container[] = []): Snapshot => ({ images: [base, app1, app2, pg1, pg2, dangling], containers, volumes: [], buildCache: [] });
+
+/** A plan in a stable text form, as docker compose tests its reconciler. */
+function describePlan(s: Snapshot, r: RemovalRequest): string {
+  const plan = planRemoval(s, r);
+  return [
+    ...plan.containers.map((c) => `container ${c.name}`),
+    ...plan.removals.map((x) => `${x.action} ${x.refs.join(',')} ${x.bytes}${x.save ? ' save' : ''}`),
+    ...plan.kept.map((k) => `keep ${k.refs.join(',')}: ${k.reason}`),
+    `total ${plan.estimatedBytes}`,
+  ].join('\n');
+}
+
+describe('resolveImageArgument', () => {
+  const images = snapshot().images;
+  it.each([
+    ['alpine:3', hex('a'), 'alpine:3'],
+    ['docker.io/library/alpine:3', hex('a'), 'alpine:3'],
+    ['app', hex('c'), 'app:latest'],
+    ['bbbb', hex('b'), undefined],
+    [hex('b'), hex('b'), undefined],
+    [`postgres@sha256:${'d'.repeat(64)}`, hex('d'), undefined],
+  ])('%s names %s', (arg, id, ref) => {
+    expect(resolveImageArgument(images, arg)).toEqual(ref ? { id, ref } : { id });
+  });
+
+  it.each([
+    ['nope:1', 'No such image: nope:1', 'missing'],
+    ['Alpine:3', 'invalid reference format: repository name "Alpine:3" must be lowercase', 'invalid'],
+    ['-rf', 'invalid reference format: "-rf"', 'invalid'],
+  ])('%s is an error', (arg, message, kind) => {
+    expect(() => resolveImageArgument(images, arg)).toThrow(message);
+    try {
+      resolveImageArgument(images, arg);
+    } catch (e) {
+      expect((e as { kind: string }).kind).toBe(kind);
+    }
+  });
+
+  it('refuses an ambiguous short ID', () => {
+    const twins = [image('sha256:ab' + '1'.repeat(62), ['x:1'], []), image('sha256:ab' + '2'.repeat(62), ['y:1'], [])];
+    expect(() => resolveImageArgument(twins, 'ab')).toThrow('ambiguous image ID "ab": it starts 2 image IDs');
+  });
+
+  it('normalizes names as docker does', () => {
+    expect(normalizeReference('docker.io/postgres')).toBe('postgres:latest');
+    expect(normalizeReference('127.0.0.1:5000/team/app')).toBe('127.0.0.1:5000/team/app:latest');
+  });
+});
+
+describe('planRemoval', () => {
+  it('untags one of two tags for 0 bytes, deletes when every tag goes', () => {
+    expect(describePlan(snapshot(), request({ images: ['app:latest'] }))).toBe('untag app:latest 0\ntotal 0');
+    expect(describePlan(snapshot(), request({ images: ['app:latest', 'app:2'], includeLocal: true }))).toBe('delete app:latest,app:2 5\ntotal 5');
+  });
+
+  it('keeps an image a stopped container uses unless --with-containers, and never one a running container uses', () => {
+    const s = snapshot([container('old', hex('d'), 'exited', 11), container('web', hex('e'), 'running')]);
+    expect(describePlan(s, request({ match: [/^postgres:/] }))).toBe(
+      'keep postgres:13-beta1: used by stopped container old (--with-containers removes them)\n' +
+        'keep postgres:13-beta2: used by running container web\ntotal 0',
+    );
+    expect(describePlan(s, request({ match: [/^postgres:/], withContainers: true }))).toBe(
+      'container old\ndelete postgres:13-beta1 7\nkeep postgres:13-beta2: used by running container web\ntotal 18',
+    );
+  });
+
+  it('keeps local-only images unless --include-local or --save', () => {
+    expect(describePlan(snapshot(), request({ images: ['app:1'] }))).toMatch(/^keep app:1: exists only on this host/);
+    expect(describePlan(snapshot(), request({ images: ['app:1'], save: true }))).toBe('delete app:1 0 save\ntotal 0');
+  });
+
+  it('removes children before parents, and credits each layer to the removal that frees it', () => {
+    const plan = planRemoval(snapshot(), request({ match: [/^(alpine|app):/], includeLocal: true }));
+    expect(plan.removals.map((r) => r.refs[0])).toEqual(['app:2', 'app:1', 'alpine:3']);
+    expect(plan.removals.map((r) => r.bytes)).toEqual([5, 20, 100]);
+    expect(plan.estimatedBytes).toBe(125);
+  });
+
+  it('counts a layer shared only by removed images once, and nothing still held', () => {
+    expect(describePlan(snapshot(), request({ match: [/13-beta1/] }))).toBe('delete postgres:13-beta1 7\ntotal 7');
+    expect(describePlan(snapshot(), request({ match: [/13-beta/] }))).toBe('delete postgres:13-beta1 7\ndelete postgres:13-beta2 59\ntotal 66');
+  });
+
+  it('protects references with --exclude and the newest of each repository with --keep-last', () => {
+    expect(describePlan(snapshot(), request({ match: [/13-beta/], exclude: [/beta2/] }))).toBe(
+      'delete postgres:13-beta1 7\nkeep postgres:13-beta2: excluded by --exclude\ntotal 7',
+    );
+    expect(describePlan(snapshot(), request({ match: [/13-beta/], keepLast: 1 }))).toBe(
+      'delete postgres:13-beta1 7\nkeep postgres:13-beta2: one of the 1 newest images of postgres (--keep-last)\ntotal 7',
+    );
+  });
+
+  it('selects from all images when a filter is used alone, and narrows otherwise', () => {
+    expect(describePlan(snapshot(), request({ filter: { dangling: true } }))).toBe(`delete ${hex('f')} 3\ntotal 3`);
+    expect(describePlan(snapshot(), request({ match: [/^postgres:/], filter: { largerThan: 58 } }))).toBe('delete postgres:13-beta2 9\ntotal 9');
+    expect(requestSelects(request({}))).toBe(false);
+    expect(requestSelects(request({ filter: { olderThan: 5 } }))).toBe(true);
+  });
+
+  it('selects an untagged image through its <none>:<none> reference', () => {
+    expect(describePlan(snapshot(), request({ match: [/<none>/] }))).toBe(`delete ${hex('f')} 3\ntotal 3`);
+  });
+
+  it('reports every name that matches nothing', () => {
+    expect(() => planRemoval(snapshot(), request({ images: ['a:1', 'alpine:3', 'b:2'] }))).toThrow('No such image: a:1\nNo such image: b:2');
+  });
+});
