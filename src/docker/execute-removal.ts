@@ -19,6 +19,9 @@ export interface RemovalOutcome {
   cancelled: boolean;
 }
 
+/** How many image removals to have in flight at once. */
+const REMOVAL_CONCURRENCY = 4;
+
 /** Progress after each image: done, total, estimated bytes freed so far. */
 export type ProgressListener = (done: number, total: number, bytes: number) => void;
 
@@ -61,23 +64,71 @@ export async function executeRemoval(
     }
   }
 
+  // Independent images are removed a few at a time (the daemon deletes in parallel); an image
+  // waits for every planned removal of an image built on it (children before parents).
+  const waitsFor = dependents(plan.removals);
+  const finished = new Map<PlannedRemoval, Promise<void>>();
   let done = 0;
   let bytes = 0;
-  for (const removal of plan.removals) {
-    if (signal.aborted) break;
-    if (failedSaves.has(removal)) continue;
-    try {
-      const gone = await removeRefs(client, removal);
-      outcome.removed.push({ removal, alreadyGone: gone });
-      bytes += removal.bytes;
-    } catch (error) {
-      if (error instanceof CancelledError) break;
-      outcome.failed.push({ removal, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+  let active = 0;
+  const slots: (() => void)[] = [];
+  const acquire = async (): Promise<void> => {
+    if (active < REMOVAL_CONCURRENCY) {
+      active += 1;
+      return;
     }
-    options.onProgress?.(++done, plan.removals.length, bytes);
-  }
+    await new Promise<void>((resolve) => slots.push(resolve));
+  };
+  const release = (): void => {
+    const next = slots.shift();
+    if (next) next();
+    else active -= 1;
+  };
+  client.setConnections(REMOVAL_CONCURRENCY);
+  const removeOne = async (removal: PlannedRemoval): Promise<void> => {
+    await Promise.all((waitsFor.get(removal) ?? []).map((d) => finished.get(d)));
+    await acquire();
+    try {
+      if (signal.aborted || failedSaves.has(removal)) return;
+      try {
+        const gone = await removeRefs(client, removal);
+        outcome.removed.push({ removal, alreadyGone: gone });
+        bytes += removal.bytes;
+      } catch (error) {
+        if (error instanceof CancelledError) return;
+        outcome.failed.push({ removal, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+      }
+      options.onProgress?.(++done, plan.removals.length, bytes);
+    } finally {
+      release();
+    }
+  };
+  // Children come first in the plan, so every dependency's promise exists before it is awaited.
+  for (const removal of plan.removals) finished.set(removal, removeOne(removal));
+  await Promise.all(finished.values());
   outcome.cancelled = signal.aborted;
   return outcome;
+}
+
+// For each removal, the planned removals of images built on its image (they hold its top layer).
+function dependents(removals: readonly PlannedRemoval[]): Map<PlannedRemoval, PlannedRemoval[]> {
+  const holders = new Map<string, PlannedRemoval[]>();
+  for (const r of removals) {
+    for (const layer of r.image.layers) {
+      const list = holders.get(layer.chainId) ?? [];
+      list.push(r);
+      holders.set(layer.chainId, list);
+    }
+  }
+  const position = new Map(removals.map((r, i) => [r, i]));
+  const result = new Map<PlannedRemoval, PlannedRemoval[]>();
+  for (const r of removals) {
+    const top = r.image.layers[r.image.layers.length - 1];
+    const below = top ? (holders.get(top.chainId) ?? []).filter((other) => other !== r && other.image.layers.length >= r.image.layers.length) : [];
+    // Same layers, different image (a metadata-only child): the plan's order decides.
+    result.set(r, below.filter((other) => other.image.layers.length > r.image.layers.length || position.get(other)! < position.get(r)!));
+  }
+  return result;
 }
 
 // Removes the references one by one, never with force. True when the image was already gone.

@@ -28,7 +28,7 @@ export interface SnapshotOptions {
 }
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
-const LAYER_FETCH_CONCURRENCY = 8;
+const LAYER_FETCH_CONCURRENCY = 16;
 /** At most this many `docker system dial-stdio` processes at once. */
 const MAX_CONNECTIONS = 4;
 

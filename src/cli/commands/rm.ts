@@ -58,7 +58,8 @@ export const rmCommand: CommandSpec = {
 
     const [{ readSnapshot }, render] = await Promise.all([import('../../docker/read-snapshot.js'), import('../../render/removal.js')]);
     const engine = await ctx.engine();
-    const snapshot = await readSnapshot(engine, { usage: true });
+    // Container sizes (GET /system/df, slow on big hosts) only matter when containers go too.
+    const snapshot = await readSnapshot(engine, { usage: request.withContainers });
     let planned;
     try {
       planned = plan.planRemoval(snapshot, request);
@@ -100,14 +101,16 @@ export const rmCommand: CommandSpec = {
       : undefined;
     const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
-    // What the daemon says was freed: its layer total before and after, plus removed containers.
+    // What was freed, from the daemon's own image list afterwards: the layers of the images it
+    // still has against those it had, plus the writable layers of the containers it removed.
     let reclaimed = 0;
     if (!outcome.cancelled) {
-      const after = await readSnapshot(engine, { usage: true });
+      const { totalLayerBytes } = await import('../../core/usage.js');
+      const after = await readSnapshot(engine, { usage: false });
       const removedContainers = new Set(outcome.containersRemoved);
       reclaimed =
-        (snapshot.layersSize ?? 0) -
-        (after.layersSize ?? 0) +
+        totalLayerBytes(snapshot.images) -
+        totalLayerBytes(after.images) +
         planned.containers.filter((c) => removedContainers.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
     }
     if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed)) + '\n');

@@ -1,0 +1,106 @@
+// Benchmark: removing 300 unused images from the benchmark world (scripts/bench-world.mjs).
+// Each run builds 300 fresh images (timed apart), then removes them with one of:
+//   docker tidy rm --match '^benchrm/' --include-local -f       (docker tidy)
+//   docker image rm ID1 ... ID300                                (one docker call, the baseline)
+//   for id in ...; do docker image rm $id; done                 (the loop from the seed articles)
+//   node scripts/bench-rm.mjs [DIR] [RUNS] [COUNT]      (after npm run build)
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = process.argv[2] ?? '/tmp/docker-tidy-bench';
+const runs = Number(process.argv[3] ?? 3);
+const count = Number(process.argv[4] ?? 300);
+const socketPath = join(dir, 'docker.sock');
+const config = mkdtempSync(join(tmpdir(), 'tidy-bench-config-'));
+mkdirSync(join(config, 'cli-plugins'));
+copyFileSync(join(root, 'dist', 'docker-tidy'), join(config, 'cli-plugins', 'docker-tidy'));
+const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-bench-cache-')) };
+delete env.DOCKER_CONTEXT;
+
+function api(method, path, body, contentType = 'application/json') {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { socketPath, method, path, headers: { Host: 'docker', ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}) } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          else resolve(text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'tidy-bench-rm-'));
+function tarWithFile(name) {
+  writeFileSync(join(scratch, name), randomBytes(2000));
+  const tar = execFileSync('tar', ['-c', '-C', scratch, name]);
+  rmSync(join(scratch, name));
+  return tar;
+}
+
+/** Builds `count` fresh local images tagged benchrm/img:N on the benchmark bases; returns their IDs. */
+async function buildBatch(run) {
+  const ids = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < count) {
+        const i = next++;
+        const { Id } = await api('POST', '/containers/create', { Image: `bench/base:${i % 20}`, Cmd: ['/nothing'], NetworkDisabled: true });
+        await api('PUT', `/containers/${Id}/archive?path=/`, tarWithFile(`r${run}-${i}`), 'application/x-tar');
+        const image = await api('POST', `/commit?container=${Id}&repo=benchrm/img&tag=${i}&pause=false`, {});
+        await api('DELETE', `/containers/${Id}`);
+        ids[i] = image.Id;
+      }
+    }),
+  );
+  return ids;
+}
+
+function timed(command, args) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 4).join(' ')}...: ${r.stderr}`);
+  return ms;
+}
+
+const methods = {
+  'docker tidy rm -f': () => timed('docker', ['tidy', 'rm', '--match', '^benchrm/', '--include-local', '-f', '--json']),
+  'docker image rm <300 IDs> (baseline)': (ids) => timed('docker', ['image', 'rm', ...ids]),
+  'one docker image rm per image (loop)': (ids) => ids.reduce((total, id) => total + timed('docker', ['image', 'rm', id]), 0),
+};
+const times = Object.fromEntries(Object.keys(methods).map((k) => [k, []]));
+let buildMs = 0;
+for (let run = 0; run < runs; run++) {
+  for (const [name, remove] of Object.entries(methods)) {
+    const t = Date.now();
+    const ids = await buildBatch(`${run}-${name.length}`);
+    buildMs += Date.now() - t;
+    times[name].push(remove(ids));
+    const left = await api('GET', '/images/json?filters=' + encodeURIComponent(JSON.stringify({ reference: ['benchrm/*'] })));
+    if (left.length) throw new Error(`${name} left ${left.length} images behind`);
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const base = median(times['docker image rm <300 IDs> (baseline)']);
+console.log(`removing ${count} images, ${runs} runs each (building them took ${(buildMs / 1000).toFixed(0)}s, not counted)`);
+for (const [name, xs] of Object.entries(times)) {
+  console.log(`${name.padEnd(40)} median ${median(xs).toFixed(0).padStart(6)} ms   ${(median(xs) / base).toFixed(2)}x the baseline`);
+}
+rmSync(config, { recursive: true, force: true });
