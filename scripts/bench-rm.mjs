@@ -5,13 +5,11 @@
 //   for id in ...; do docker image rm $id; done                 (the loop from the seed articles)
 //   node scripts/bench-rm.mjs [DIR] [RUNS] [COUNT]      (after npm run build)
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { engineApi, pool, tarWithFile } from './bench-lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.argv[2] ?? '/tmp/docker-tidy-bench';
@@ -24,50 +22,18 @@ copyFileSync(join(root, 'dist', 'docker-tidy'), join(config, 'cli-plugins', 'doc
 const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-bench-cache-')) };
 delete env.DOCKER_CONTEXT;
 
-function api(method, path, body, contentType = 'application/json') {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      { socketPath, method, path, headers: { Host: 'docker', ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}) } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-          else resolve(text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const scratch = mkdtempSync(join(tmpdir(), 'tidy-bench-rm-'));
-function tarWithFile(name) {
-  writeFileSync(join(scratch, name), randomBytes(2000));
-  const tar = execFileSync('tar', ['-c', '-C', scratch, name]);
-  rmSync(join(scratch, name));
-  return tar;
-}
+const api = engineApi(socketPath);
 
 /** Builds `count` fresh local images tagged benchrm/img:N on the benchmark bases; returns their IDs. */
 async function buildBatch(run) {
   const ids = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < count) {
-        const i = next++;
-        const { Id } = await api('POST', '/containers/create', { Image: `bench/base:${i % 20}`, Cmd: ['/nothing'], NetworkDisabled: true });
-        await api('PUT', `/containers/${Id}/archive?path=/`, tarWithFile(`r${run}-${i}`), 'application/x-tar');
-        const image = await api('POST', `/commit?container=${Id}&repo=benchrm/img&tag=${i}&pause=false`, {});
-        await api('DELETE', `/containers/${Id}`);
-        ids[i] = image.Id;
-      }
-    }),
-  );
+  await pool(count, 4, async (i) => {
+    const { Id } = await api('POST', '/containers/create', { Image: `bench/base:${i % 20}`, Cmd: ['/nothing'], NetworkDisabled: true });
+    await api('PUT', `/containers/${Id}/archive?path=/`, tarWithFile(`r${run}-${i}`, 2000), 'application/x-tar');
+    const image = await api('POST', `/commit?container=${Id}&repo=benchrm/img&tag=${i}&pause=false`, {});
+    await api('DELETE', `/containers/${Id}`);
+    ids[i] = image.Id;
+  });
   return ids;
 }
 
@@ -96,7 +62,6 @@ for (let run = 0; run < runs; run++) {
     if (left.length) throw new Error(`${name} left ${left.length} images behind`);
   }
 }
-rmSync(scratch, { recursive: true, force: true });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(times['docker image rm <300 IDs> (baseline)']);
 console.log(`removing ${count} images, ${runs} runs each (building them took ${(buildMs / 1000).toFixed(0)}s, not counted)`);

@@ -4,12 +4,10 @@
 // Starts the daemon with scripts/daemon.sh when DIR has none. Talks to the Engine API over the
 // daemon's unix socket directly, so that building thousands of objects takes minutes, not hours.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { engineApi, pool, tarWithFile } from './bench-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2] ?? '/tmp/docker-tidy-bench';
@@ -22,41 +20,7 @@ if (!existsSync(join(dir, 'docker.sock'))) {
 }
 const socketPath = join(dir, 'docker.sock');
 
-function api(method, path, body, contentType = 'application/json') {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      { socketPath, method, path, headers: { Host: 'docker', ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}) } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-          else resolve(text && res.headers['content-type']?.includes('json') ? JSON.parse(text) : text);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-// A tar holding one file of random bytes, made by the system's tar.
-const scratch = mkdtempSync(join(tmpdir(), 'tidy-bench-'));
-function tarWithFile(name, bytes) {
-  writeFileSync(join(scratch, name), randomBytes(bytes));
-  const tar = execFileSync('tar', ['-c', '-C', scratch, name]);
-  rmSync(join(scratch, name));
-  return tar;
-}
-
-async function pool(n, limit, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
+const api = engineApi(socketPath);
 
 const started = Date.now();
 const existing = await api('GET', '/images/json');
@@ -90,7 +54,6 @@ await pool(containerCount, 4, async (j) => {
   const ref = i % 10 === 0 || j % 3 === 0 ? images[i] : `bench/app:v${i}`;
   await api('POST', `/containers/create?name=bench-${j}`, { Image: ref, Cmd: ['/nothing'], NetworkDisabled: true });
 });
-rmSync(scratch, { recursive: true, force: true });
 
 const total = await api('GET', '/images/json');
 const containers = await api('GET', '/containers/json?all=1');

@@ -73,15 +73,17 @@ export function docker(args: readonly string[], env: NodeJS.ProcessEnv, client: 
 }
 
 /** Reads the private daemon's Engine API directly, not through the plugin. */
-export function engine<T = unknown>(method: string, path: string, host = world.host!): Promise<{ status: number; body: T }> {
+export function engine<T = unknown>(method: string, path: string, host = world.host!, body?: unknown): Promise<{ status: number; body: T }> {
   const socketPath = host.replace(/^unix:\/\//, '');
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const headers = { Host: 'docker', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}) };
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path, headers: { Host: 'docker' } }, (res) => {
+    const req = http.request({ socketPath, method, path, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : null) as T }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(data);
   });
 }

@@ -1,5 +1,6 @@
 // `docker tidy rm`, the walkthroughs users do by hand today, each on the private world, asserting
 // the daemon's state afterwards and that the estimate equals what the daemon reports freed.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,5 +202,23 @@ describeE2E('docker tidy rm: --save and the question on a terminal', () => {
     expect(r.stdout).toContain('Are you sure you want to continue? [y/N]');
     const status = (await engine('GET', '/images/alpine:3.19/json', world.daemon().host)).status;
     expect(status).toBe(stays ? 200 : 404);
+  });
+
+  it('reports an image docker refuses after the plan (a container created meanwhile) and removes the rest', async () => {
+    const host = world.daemon().host;
+    // Plan on a terminal; while the question waits, a container starts using one of the images.
+    const child = spawn('script', ['-qec', 'docker tidy rm busybox:latest postgres:13-beta2', '/dev/null'], { env: world.env() });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 200 && !out.includes('[y/N]'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('[y/N]');
+    const created = await engine('POST', '/containers/create?name=late-comer', host, { Image: 'postgres:13-beta2', Cmd: ['sh'] });
+    expect(created.status).toBe(201);
+    child.stdin.write('y\n');
+    expect(await exited).toBe(1);
+    expect(out).toMatch(/failed: postgres:13-beta2 \([0-9a-f]{12}\): .*(must force|is using|being used)/);
+    expect((await engine('GET', '/images/postgres:13-beta2/json', host)).status).toBe(200);
+    expect((await engine('GET', '/images/busybox:latest/json', host)).status).toBe(404);
   });
 });

@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeReference, planRemoval, requestSelects, resolveImageArgument, type RemovalRequest } from '../../src/core/plan-removal.js';
 import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
+import { container, image as build } from './builders.js';
 
 const hex = (c: string): string => 'sha256:' + c.repeat(64).slice(0, 64);
-const image = (id: string, tags: string[], layers: [string, number][], extra: Partial<Image> = {}): Image => ({
-  id,
-  tags,
-  digests: tags.map((t) => `${t.split(':')[0]}@sha256:${'d'.repeat(64)}`),
-  created: 0,
-  size: layers.reduce((s, [, n]) => s + n, 0),
-  parentId: '',
-  layers: layers.map(([chainId, size]) => ({ chainId, size, known: true })),
-  ...extra,
-});
-const container = (name: string, imageId: string, state: string, sizeRw = 0): Container => ({
-  id: name,
-  name,
-  imageId,
-  imageRef: imageId,
-  state,
-  sizeRw,
-  created: 0,
-});
+// A pulled image (it has a digest) with these tags; pass digests: [] for one built here.
+const image = (id: string, tags: string[], layers: [string, number][], extra: Partial<Image> = {}): Image =>
+  build(id, layers, { tags, digests: tags.map((t) => `${t.split(':')[0]}@sha256:${'d'.repeat(64)}`), ...extra });
 const request = (r: Partial<RemovalRequest>): RemovalRequest => ({
   images: [],
   match: [],

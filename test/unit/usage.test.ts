@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
+import type { Image, Snapshot } from '../../src/core/snapshot.js';
 import { analyzeImages, bytesFreedByDeleting, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
-
-const image = (id: string, layers: [string, number][], extra: Partial<Image> = {}): Image => ({
-  id,
-  tags: [`${id}:latest`],
-  digests: [],
-  created: 0,
-  size: layers.reduce((s, [, n]) => s + n, 0),
-  parentId: '',
-  layers: layers.map(([chainId, size]) => ({ chainId, size, known: true })),
-  ...extra,
-});
-const container = (name: string, imageId: string, state = 'exited', sizeRw = 0): Container => ({
-  id: name,
-  name,
-  imageId,
-  imageRef: imageId,
-  state,
-  sizeRw,
-  created: 0,
-});
+import { container, image } from './builders.js';
 
 // base (100) <- app (100 + 20) used by a running container; tool (100 + 30) and old (100 + 30 + 5) unused.
 const images = [
