@@ -1,33 +1,75 @@
 #!/usr/bin/env bash
-# Builds the fixture world users describe, in the private daemon that DIR/env names:
-#   scripts/world.sh DIR
-# - "pulled from Docker Hub" through the local mirror (so they carry RepoDigests): postgres:13,
-#   postgres:13-beta1, postgres:13-beta2 (the betas share a base layer), mongo:latest,
-#   alpine:3.19, busybox:latest; and 127.0.0.1:PORT/team/app:1 pushed to the registry
-# - built here (local-only, no RepoDigests), legacy builder with parents and several steps:
-#   myapp:1.0 (also tagged myapp:stable), myapp:1.1 FROM myapp:1.0
-# - BuildKit (leaves build cache): webapp:latest
-# - tool:dev built twice (the first build is now dangling); moving:tag built twice, with the
-#   container pinned-old on its first build
-# - containers: web-running (running, mounts volume app-data), job-exited (exited),
-#   db-created (created), beta-exited (exited, postgres:13-beta1), mongo-notag (created from
-#   "mongo"), pinned-old (created; its image's tag has moved on), by-digest (created from
-#   127.0.0.1:PORT/team/app@sha256:...)
-# - volumes: app-data (used), old-data (named, unused, holds data), one anonymous unused volume
-# Sizes are small (a few MB) so the world builds in seconds.
+# Builds the fixture world in a private daemon that scripts/daemon.sh started:
+#   scripts/world.sh DIR             reads DIR/env (DOCKER_HOST, TIDY_REGISTRY, ...)
+#   scripts/world.sh                 uses DOCKER_HOST and TIDY_REGISTRY from the environment
+# ${DOCKER:-docker} is the client; BuildKit builds use ${BUILDKIT_CLIENT:-/usr/bin/docker} (the
+# 20.10 client builds with BuildKit without buildx). It refuses to run against a daemon without
+# a docker-tidy-test label, so it never fills a real daemon.
+#
+# The world (names the tests refer to; PORT is the registry's, from TIDY_REGISTRY):
+# - "pulled from Docker Hub" through the daemon's registry mirror, so they carry RepoDigests
+#   exactly like a Hub pull: postgres:13, postgres:13-beta1, postgres:13-beta2 (the betas share
+#   their first layer and add one each), mongo:latest (pulled as "mongo"), alpine:3.19,
+#   busybox:latest
+# - 127.0.0.1:PORT/team/app:1, pushed to the registry (so it has a RepoDigest) and kept
+# - built here with the legacy builder (local-only, no RepoDigests; parents and intermediate
+#   images; ENV, RUN, COPY, LABEL and empty-layer steps): myapp:1.0 FROM alpine:3.19, also tagged
+#   myapp:stable; myapp:1.1 FROM myapp:1.0
+# - built with BuildKit (leaves build cache): webapp:latest FROM busybox:latest
+# - tool:dev built twice: the first build is now dangling (<none>:<none>), used by nothing
+# - moving:tag built twice, with the container pinned-old created from the first build, which is
+#   now untagged (dangling) and in use
+# - containers: web-running (running, mounts the volume app-data, runs myapp:1.1),
+#   job-exited (exited, tool:dev), db-created (created, never started, postgres:13),
+#   beta-exited (exited, postgres:13-beta1; postgres:13-beta2 is used by nothing),
+#   mongo-notag (created from "mongo", no tag), pinned-old (created, old moving:tag),
+#   by-digest (created from 127.0.0.1:PORT/team/app@sha256:...)
+# - volumes: app-data (named, used by web-running), old-data (named, unused, ~300 kB of data),
+#   one anonymous unused volume (~200 kB, left by the removed container anon-tmp)
+# Images are a few MB each (static busybox plus random padding); the world builds in seconds.
 set -euo pipefail
-dir=$(cd "$1" && pwd)
-set -a; . "$dir/env"; set +a
+
+if [ $# -ge 1 ]; then
+  [ -f "$1/env" ] || { echo "world.sh: no $1/env: start a daemon with scripts/daemon.sh start $1" >&2; exit 1; }
+  set -a; . "$1/env"; set +a
+fi
+: "${DOCKER_HOST:?world.sh: DOCKER_HOST is not set (source DIR/env of scripts/daemon.sh, or pass DIR)}"
+: "${TIDY_REGISTRY:?world.sh: TIDY_REGISTRY is not set (source DIR/env of scripts/daemon.sh, or pass DIR)}"
+export DOCKER_HOST
+unset DOCKER_CONTEXT
 D=${DOCKER:-docker}
-# The 20.10 client builds with BuildKit without buildx.
 BUILDKIT_CLIENT=${BUILDKIT_CLIENT:-/usr/bin/docker}
+
+# The rootfs needs a static busybox.
+if ! { [ -x /bin/busybox ] && ! ldd /bin/busybox > /dev/null 2>&1; }; then
+  [ "$(id -u)" = 0 ] || { echo "world.sh: needs a static /bin/busybox: apt-get install busybox-static" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >&2
+fi
+[ -x "$BUILDKIT_CLIENT" ] || { echo "world.sh: $BUILDKIT_CLIENT is missing (Debian's docker.io ships it)" >&2; exit 1; }
+
+# Never fill a daemon that is not a private test daemon.
+labels=$($D info --format '{{json .Labels}}')
+case "$labels" in
+  *"docker-tidy-test=${TIDY_TEST_TOKEN:-}"*) ;;
+  *) echo "world.sh: $DOCKER_HOST does not carry the label docker-tidy-test=${TIDY_TEST_TOKEN:-<token>}: not a private test daemon" >&2; exit 1 ;;
+esac
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-q() { "$@" > /dev/null; }
 
-# A tiny root filesystem: busybox and a few links, padded with random bytes.
+# Runs a command quietly; on failure shows what it said and fails.
+q() {
+  if ! "$@" > "$work/out" 2>&1; then
+    echo "world.sh: failed: $*" >&2
+    cat "$work/out" >&2
+    exit 1
+  fi
+}
+
+# A tiny root filesystem: static busybox and a few links, padded with random bytes.
 rootfs_tar() { # name padding-bytes
-  local r="$work/rootfs-$1"
+  local r="$work/rootfs-$1" l
   mkdir -p "$r/bin" "$r/tmp" "$r/data"
   cp /bin/busybox "$r/bin/busybox"
   for l in sh true sleep cat head ls rm mkdir echo; do ln -sf busybox "$r/bin/$l"; done
@@ -36,27 +78,30 @@ rootfs_tar() { # name padding-bytes
 }
 
 legacy_build() { # tag context-dir
-  DOCKER_BUILDKIT=0 q $D build -q -t "$1" "$2" 2>/dev/null
+  DOCKER_BUILDKIT=0 q $D build --network none -t "$1" "$2"
 }
 
-# "Pull" NAME:TAG like a Docker Hub pull: push to the mirror's library/, drop it, pull it back.
-publish_and_pull() { # local-image name:tag
+# "Pull" NAME like a Docker Hub pull: push it to the mirror's library/, drop it, pull it back.
+publish_and_pull() { # local-image name:tag [pull-reference]
   local ref="$TIDY_REGISTRY/library/$2"
   q $D tag "$1" "$ref"
   q $D push "$ref"
   q $D rmi "$ref" "$1"
-  q $D pull "$2"
+  q $D pull "${3:-$2}"
 }
 
-# Official images.
+# Official images, each its own imported rootfs.
 for spec in alpine:3.19:1500000 busybox:latest:800000 mongo:latest:2500000 postgres:13:3000000; do
   name=${spec%:*}; pad=${spec##*:}
-  rootfs_tar "${name//[:\/]/-}" "$pad"
-  q $D import "$work/${name//[:\/]/-}.tar" "stage/${name//[:\/]/-}"
-  publish_and_pull "stage/${name//[:\/]/-}" "$name"
+  stage=${name//[:\/]/-}
+  rootfs_tar "$stage" "$pad"
+  q $D import "$work/$stage.tar" "stage/$stage"
+  pull=$name
+  [ "$name" = mongo:latest ] && pull=mongo
+  publish_and_pull "stage/$stage" "$name" "$pull"
 done
 
-# The betas share their base (postgres-base) and add one layer each.
+# The betas share their base layer and add one layer each.
 rootfs_tar pgbase 2000000
 q $D import "$work/pgbase.tar" stage/pgbase
 for beta in 1 2; do
@@ -95,7 +140,7 @@ legacy_build myapp:1.1 "$work/myapp11"
 mkdir -p "$work/webapp"
 head -c 300000 /dev/urandom > "$work/webapp/site.bin"
 printf 'FROM busybox:latest\nRUN head -c 200000 /dev/urandom > /www\nCOPY site.bin /site.bin\n' > "$work/webapp/Dockerfile"
-DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build -q --network none -t webapp:latest "$work/webapp" 2>/dev/null
+DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t webapp:latest "$work/webapp"
 
 # The same tag built twice: the first build becomes dangling.
 for i in 1 2; do
@@ -117,6 +162,7 @@ q $D volume create app-data
 q $D volume create old-data
 q $D run --network none --name fill-old -v old-data:/data alpine:3.19 sh -c 'head -c 300000 /dev/urandom > /data/x'
 q $D rm fill-old
+# An anonymous volume outlives its container when the container is removed without -v.
 q $D run --network none --name anon-tmp -v /data alpine:3.19 sh -c 'head -c 200000 /dev/urandom > /data/x'
 q $D rm anon-tmp
 q $D run -d --network none --name web-running -v app-data:/data myapp:1.1 sh -c 'head -c 100000 /dev/urandom > /data/x; exec sleep 100000'
@@ -125,16 +171,20 @@ q $D create --network none --name db-created postgres:13 sh
 q $D run --network none --name beta-exited postgres:13-beta1 true
 q $D create --network none --name mongo-notag mongo sh
 # A container created from a name@digest reference.
-q $D create --network none --name by-digest "$($D image inspect --format '{{index .RepoDigests 0}}' "$TIDY_REGISTRY/team/app:1")" sh
+digest=$($D image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$TIDY_REGISTRY/team/app:1" | grep -m1 "^$TIDY_REGISTRY/team/app@")
+q $D create --network none --name by-digest "$digest" sh
 
 # Wait until the running container has written its data.
 for _ in $(seq 50); do
-  [ "$($D exec web-running ls /data 2>/dev/null)" = x ] && break
+  [ "$($D exec web-running ls /data 2> /dev/null)" = x ] && break
   sleep 0.1
 done
+[ "$($D inspect --format '{{.State.Running}}' web-running)" = true ] || { echo "world.sh: web-running is not running" >&2; exit 1; }
 
 {
+  echo "== the world in $DOCKER_HOST (engine ${TIDY_ENGINE:-?})"
   $D image ls --digests
   $D ps -a --format 'table {{.Names}}\t{{.Image}}\t{{.State}}'
   $D volume ls
+  $D system df
 } >&2

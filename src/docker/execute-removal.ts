@@ -14,6 +14,8 @@ export interface RemovalOutcome {
   failed: { removal: PlannedRemoval; error: string }[];
   containersRemoved: string[];
   containerFailures: { name: string; error: string }[];
+  /** Image IDs the daemon said it deleted ("Deleted: sha256:..."), parents it pruned included. */
+  deletedIds: Set<string>;
   saved: string[];
   /** Stopped early by Ctrl-C, SIGTERM or the docker CLI going away. */
   cancelled: boolean;
@@ -31,7 +33,15 @@ export async function executeRemoval(
   plan: RemovalPlan,
   options: { saveDir?: string; onProgress?: ProgressListener } = {},
 ): Promise<RemovalOutcome> {
-  const outcome: RemovalOutcome = { removed: [], failed: [], containersRemoved: [], containerFailures: [], saved: [], cancelled: false };
+  const outcome: RemovalOutcome = {
+    removed: [],
+    failed: [],
+    containersRemoved: [],
+    containerFailures: [],
+    deletedIds: new Set(),
+    saved: [],
+    cancelled: false,
+  };
   const signal = client.target.signal;
   const failedSaves = new Set<PlannedRemoval>();
 
@@ -91,7 +101,7 @@ export async function executeRemoval(
     try {
       if (signal.aborted || failedSaves.has(removal)) return;
       try {
-        const gone = await removeRefs(client, removal);
+        const gone = await removeRefs(client, removal, outcome.deletedIds);
         outcome.removed.push({ removal, alreadyGone: gone });
         bytes += removal.bytes;
       } catch (error) {
@@ -132,11 +142,16 @@ function dependents(removals: readonly PlannedRemoval[]): Map<PlannedRemoval, Pl
 }
 
 // Removes the references one by one, never with force. True when the image was already gone.
-async function removeRefs(client: EngineClient, removal: PlannedRemoval): Promise<boolean> {
+async function removeRefs(client: EngineClient, removal: PlannedRemoval, deleted: Set<string>): Promise<boolean> {
   let missing = 0;
   for (const ref of removal.refs) {
     try {
-      await client.requestJson('DELETE', `/images/${encodeURIComponent(ref)}`, `remove ${ref}`);
+      const answer = await client.requestJson('DELETE', `/images/${encodeURIComponent(ref)}`, `remove ${ref}`);
+      // The daemon answers [{"Untagged": ref}, ..., {"Deleted": id}, ...].
+      for (const entry of Array.isArray(answer) ? answer : []) {
+        const id = (entry as { Deleted?: unknown }).Deleted;
+        if (typeof id === 'string') deleted.add(id);
+      }
     } catch (error) {
       if (!(error instanceof EngineApiError) || error.status !== 404) throw error;
       missing += 1;

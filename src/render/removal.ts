@@ -64,7 +64,7 @@ export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclai
   for (const f of outcome.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
   for (const path of outcome.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
-  lines.push(`Freed ${bytesText(reclaimed)} as the daemon reports it; estimated ${bytesText(plan.estimatedBytes)}`);
+  lines.push(`Freed ${bytesText(reclaimed)} by what the daemon deleted; estimated ${bytesText(plan.estimatedBytes)}`);
   return lines.join('\n') + '\n';
 }
 

@@ -112,7 +112,11 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
   });
 
   it("removes ^postgres:13-beta: the unused one goes, the one a stopped container uses stays, and says why", async () => {
+    const layers = async (): Promise<number> => (await engine<{ LayersSize: number }>('GET', '/system/df', world.daemon().host)).body.LayersSize;
+    const before = await layers();
     const doc = await rmJson(['-f', '--match', '^postgres:13-beta']);
+    // The estimate equals what the daemon's own layer total lost.
+    expect(before - (await layers())).toBe(doc.estimatedBytes);
     expect(doc.removed.map((r) => r.tags)).toEqual([['postgres:13-beta2']]);
     expect(doc.kept).toEqual([expect.objectContaining({ tags: ['postgres:13-beta1'], reason: expect.stringContaining('beta-exited') })]);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
@@ -220,5 +224,21 @@ describeE2E('docker tidy rm: --save and the question on a terminal', () => {
     expect(out).toMatch(/failed: postgres:13-beta2 \([0-9a-f]{12}\): .*(must force|is using|being used)/);
     expect((await engine('GET', '/images/postgres:13-beta2/json', host)).status).toBe(200);
     expect((await engine('GET', '/images/busybox:latest/json', host)).status).toBe(404);
+  });
+
+  it('reports an image another process removed first as already gone, not as a failure', async () => {
+    const host = world.daemon().host;
+    const removed = spawn('script', ['-qec', 'docker tidy rm postgres:13 --with-containers', '/dev/null'], { env: world.env() });
+    let out = '';
+    removed.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => removed.on('close', resolve));
+    for (let i = 0; i < 200 && !out.includes('[y/N]'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('[y/N]');
+    // Meanwhile someone else removes the container and the image.
+    expect((await engine('DELETE', '/containers/db-created', host)).status).toBe(204);
+    expect((await engine('DELETE', '/images/postgres:13', host)).status).toBe(200);
+    removed.stdin.write('y\n');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/already gone: postgres:13 \([0-9a-f]{12}\)/);
   });
 });

@@ -101,18 +101,13 @@ export const rmCommand: CommandSpec = {
       : undefined;
     const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
-    // What was freed, from the daemon's own image list afterwards: the layers of the images it
-    // still has against those it had, plus the writable layers of the containers it removed.
-    let reclaimed = 0;
-    if (!outcome.cancelled) {
-      const { totalLayerBytes } = await import('../../core/usage.js');
-      const after = await readSnapshot(engine, { usage: false });
-      const removedContainers = new Set(outcome.containersRemoved);
-      reclaimed =
-        totalLayerBytes(snapshot.images) -
-        totalLayerBytes(after.images) +
-        planned.containers.filter((c) => removedContainers.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
-    }
+    // What was freed, from what the daemon answered: the images it says it deleted (their layers
+    // that no remaining image holds), plus the writable layers of the containers it removed.
+    const { bytesFreedByDeleting } = await import('../../core/usage.js');
+    const removedContainers = new Set(outcome.containersRemoved);
+    const reclaimed =
+      bytesFreedByDeleting(snapshot.images, outcome.deletedIds) +
+      planned.containers.filter((c) => removedContainers.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
     if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed)) + '\n');
     else write('\n' + render.renderOutcome(planned, outcome, reclaimed));
     if (outcome.cancelled) return 130;
