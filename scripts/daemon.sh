@@ -77,11 +77,20 @@ ensure_packages() {
   static_busybox || need+=(busybox-static)
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   [ ${#need[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing ${need[*]}: install them (apt-get install ${need[*]}) or run as root"
   echo "$prog: installing ${need[*]} (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
-  # docker.io's postinst may start the system daemon: leave it alone, it is not ours to stop.
+  # Keep the packages' maintainer scripts from starting a system docker daemon or containerd
+  # (the Debian way: a policy-rc.d that denies, only while installing and only if there is none).
+  local policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+  fi
+  local ok=true
+  apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 || ok=false
+  [ -n "$policy" ] && rm -f "$policy"
+  $ok || die "apt-get install ${need[*]} failed"
   [ -x /usr/sbin/dockerd ] || die "dockerd is still missing after installing docker.io (/usr/sbin/dockerd)"
   command -v docker-registry >/dev/null 2>&1 || die "docker-registry is still missing after installing it"
   static_busybox || die "/bin/busybox is not a static busybox after installing busybox-static"
@@ -89,7 +98,7 @@ ensure_packages() {
 
 # Debian trixie's engine 26, unpacked once into a cache (a lock keeps parallel starts apart).
 engine26_root() {
-  local cache=${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-tidy-test}/engine26
+  local cache=${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/docker-tidy-test}/engine26
   mkdir -p "$cache"
   (
     flock 9
@@ -122,13 +131,21 @@ free_port() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A process's command line, arguments joined by spaces, with a space before and after.
+cmdline_of() {
+  local -a a
+  mapfile -d '' a 2> /dev/null < "/proc/$1/cmdline" || return 1
+  echo " ${a[*]} "
+}
+
 # PIDs whose command line contains a fixed string (no regex: DIR may hold . or +).
 pids_matching() {
-  local f pid
+  local f pid line
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}; pid=${pid%/cmdline}
     [ "$pid" = $$ ] && continue
-    { tr '\0' ' ' < "$f"; echo; } 2>/dev/null | grep -qF -- "$1" && echo "$pid"
+    line=$(cmdline_of "$pid") || continue
+    [[ $line == *"$1"* ]] && echo "$pid"
   done
   return 0
 }
@@ -160,14 +177,14 @@ exec_root_of() {
 registry_pid() {
   local pid
   pid=$(readfile "$dir/registry.pid")
-  if alive "$pid" && { tr '\0' ' ' < "/proc/$pid/cmdline"; echo; } 2>/dev/null | grep -qF "serve $dir/registry.yml "; then echo "$pid"; return 0; fi
+  if alive "$pid" && [[ "$(cmdline_of "$pid")" == *" serve $dir/registry.yml "* ]]; then echo "$pid"; return 0; fi
   pids_matching "docker-registry serve $dir/registry.yml " | head -1
 }
 
 dockerd_pid() {
   local pid
   pid=$(readfile "$dir/dockerd.pid")
-  if alive "$pid" && { tr '\0' ' ' < "/proc/$pid/cmdline"; echo; } 2>/dev/null | grep -qF -- " -H unix://$dir/docker.sock "; then echo "$pid"; return 0; fi
+  if alive "$pid" && [[ "$(cmdline_of "$pid")" == *" -H unix://$dir/docker.sock "* ]]; then echo "$pid"; return 0; fi
   local p
   for p in $(pids_matching " -H unix://$dir/docker.sock "); do
     case "$(readlink "/proc/$p/exe" 2>/dev/null)" in */dockerd) echo "$p"; return 0 ;; esac
@@ -199,11 +216,12 @@ start() {
   echo "$exec_root" > "$dir/exec-root"
   echo "$token" > "$dir/token"
   # On any failure from here on, take down whatever did start.
+  # shellcheck disable=SC2154
   trap 'rc=$?; if [ $rc -ne 0 ]; then echo "$prog: start failed; cleaning up $dir" >&2; stop_all quiet; fi; exit $rc' EXIT
 
   # The registry, on a free port (picked, then bound by the registry: retried if lost to a race).
-  local attempt i rpid
-  for attempt in 1 2 3 4 5; do
+  local i rpid
+  for _ in 1 2 3 4 5; do
     port=$(free_port)
     cat > "$dir/registry.yml" <<EOF
 version: 0.1
