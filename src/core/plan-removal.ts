@@ -181,7 +181,11 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
       continue;
     }
     if (u.localOnly && !request.includeLocal && !request.save) {
-      kept.push({ image, refs, reason: 'exists only on this host (never pushed or pulled); --save DIR or --include-local to remove it' });
+      const reason =
+        snapshot.imageStore === 'containerd' && image.digests.length > 0
+          ? 'may exist only on this host (the containerd image store does not say whether it was pushed or pulled)'
+          : 'exists only on this host (never pushed or pulled)';
+      kept.push({ image, refs, reason: `${reason}; --save DIR or --include-local to remove it` });
       continue;
     }
     containers.push(...u.containers);

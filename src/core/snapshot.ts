@@ -84,6 +84,12 @@ export interface Snapshot {
   buildCache: BuildCacheRecord[];
   /** The daemon's own total of layer bytes (classic store), when it gave one. */
   layersSize?: number;
+  /**
+   * Which image store the daemon uses. On the containerd store (Docker 29's default) an image's
+   * size counts compressed content as well as unpacked layers, and RepoDigests do not say that an
+   * image came from a registry (images built here have them too).
+   */
+  imageStore?: 'classic' | 'containerd';
 }
 
 /** Container states in which docker will not let go of the image, and tidy never touches. */

@@ -65,6 +65,7 @@ function boundariesKnown(image: Image, index: Map<string, LayerEntry>): boolean 
 /** Per-image accounting for every image in the snapshot. */
 export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
   const index = indexLayers(snapshot.images);
+  const containerd = snapshot.imageStore === 'containerd';
   const byImage = new Map<string, Container[]>();
   for (const c of snapshot.containers) {
     const list = byImage.get(c.imageId);
@@ -87,8 +88,10 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       containers,
       dangling: image.tags.length === 0,
       unused: containers.length === 0,
-      localOnly: image.tags.length > 0 && image.digests.length === 0,
-      exact: boundariesKnown(image, index),
+      // The containerd store gives built images digests too: there, any tagged image may be the only copy.
+      localOnly: image.tags.length > 0 && (image.digests.length === 0 || containerd),
+      // There, too, layer sizes are unpacked snapshots, not the content the daemon counts in a size.
+      exact: !containerd && boundariesKnown(image, index),
     };
   });
 }

@@ -71,8 +71,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
       c.finishedAt = await readFinishTime(client, c.id);
     });
   }
+  const snapshotImages = images.map((s, i) => toImage(s, layers[i]!));
   return {
-    images: images.map((s, i) => toImage(s, layers[i]!)),
+    images: snapshotImages,
+    imageStore: imageStoreOf(snapshotImages),
     containers: snapshotContainers,
     volumes: volumes.map(toVolume),
     buildCache: buildCache.map(toBuildCache),
@@ -118,6 +120,16 @@ async function readLayers(client: EngineClient, id: string): Promise<Layer[]> {
   );
   const chainIds = chainIdsOf(diffIds);
   return chainIds.map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
+}
+
+/**
+ * Tells the stores apart without another request: on the classic store an image's size is the sum
+ * of its layers (as history gives them); the containerd store adds compressed content, so no
+ * image's layers add up to its size there.
+ */
+function imageStoreOf(images: readonly Image[]): 'classic' | 'containerd' {
+  const mismatch = images.some((i) => i.layers.reduce((s, l) => s + l.size, 0) !== i.size);
+  return mismatch ? 'containerd' : 'classic';
 }
 
 /** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). */

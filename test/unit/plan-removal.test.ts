@@ -128,6 +128,14 @@ describe('planRemoval', () => {
     expect(describePlan(snapshot(), request({ match: [/<none>/] }))).toBe(`delete ${hex('f')} 3\ntotal 3`);
   });
 
+  it('on the containerd store, keeps every tagged image unless asked, since digests prove nothing there', () => {
+    const s: Snapshot = { ...snapshot(), imageStore: 'containerd' };
+    expect(describePlan(s, request({ images: ['postgres:13-beta2'] }))).toMatch(
+      /^keep postgres:13-beta2: may exist only on this host \(the containerd image store does not say whether it was pushed or pulled\)/,
+    );
+    expect(describePlan(s, request({ images: ['postgres:13-beta2'], includeLocal: true }))).toBe('delete postgres:13-beta2 9\ntotal 9');
+  });
+
   it('reports every name that matches nothing', () => {
     expect(() => planRemoval(snapshot(), request({ images: ['a:1', 'alpine:3', 'b:2'] }))).toThrow('No such image: a:1\nNo such image: b:2');
   });

@@ -82,6 +82,14 @@ describe('exactness', () => {
   });
 });
 
+describe('the containerd image store', () => {
+  it('marks figures inexact and every tagged image as possibly the only copy', () => {
+    const s: Snapshot = { images: [image('a', [['x', 1]], { digests: ['a@sha256:1'] })], containers: [], volumes: [], buildCache: [], imageStore: 'containerd' };
+    expect(analyzeImages(s)[0]).toMatchObject({ localOnly: true, exact: false });
+    expect(computeDiskUsage(s).images.exact).toBe(false);
+  });
+});
+
 describe('computeDiskUsage', () => {
   const snapshot: Snapshot = {
     images,
