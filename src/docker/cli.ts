@@ -57,29 +57,6 @@ function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
-/** Runs a docker CLI command to completion and returns its stdout. */
-export async function runDocker(target: DockerTarget, args: string[], options: { input?: string } = {}): Promise<string> {
-  const command = `docker ${args.join(' ')}`;
-  try {
-    const result = await execa(target.binary, [...target.globals.argv, ...args], {
-      env: target.env,
-      extendEnv: false,
-      cancelSignal: target.signal,
-      timeout: target.timeoutMs,
-      forceKillAfterDelay: 2000,
-      stripFinalNewline: false,
-      input: options.input,
-      stdin: options.input === undefined ? 'ignore' : 'pipe',
-    });
-    return result.stdout;
-  } catch (error) {
-    const e = error as { timedOut?: boolean; isCanceled?: boolean; stderr?: string; cause?: unknown; code?: string };
-    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
-    if (e.timedOut) throw timeoutError(target, command);
-    throw classifyDockerFailure(target, command, e.stderr ?? '', e.code ? e : (e.cause ?? e));
-  }
-}
-
 /** Runs `docker save REFS...` with its output going straight to an open file descriptor. */
 export async function saveImageTo(target: DockerTarget, refs: string[], fd: number): Promise<void> {
   const args = ['save', ...refs];

@@ -74,16 +74,6 @@ export class EngineClient {
     this.agent.maxSockets = Math.max(1, n);
   }
 
-  /** Fails with a clear message when the daemon's API is older than a request needs. */
-  requireApi(min: string, what: string): void {
-    if (compareApiVersions(this.serverApiVersion, min) < 0) {
-      throw new TidyError(
-        `the Docker daemon is too old for ${what}: it speaks API ${this.serverApiVersion}, ${what} needs ${min}`,
-        'upgrade the Docker engine',
-      );
-    }
-  }
-
   /** GETs a versioned API path and returns the parsed JSON body. */
   async getJson(path: string, what: string): Promise<unknown> {
     const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what);
