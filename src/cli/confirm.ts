@@ -1,6 +1,6 @@
 // The confirmation docker's own prune commands ask for, on stderr, reading one line from stdin.
 import { createInterface } from 'node:readline';
-import { CancelledError } from '../errors.js';
+import { CancelledError, TidyError } from '../errors.js';
 
 /** Asks "Are you sure you want to continue? [y/N]"; true only for y or yes. */
 export async function confirm(signal: AbortSignal): Promise<boolean> {
@@ -16,4 +16,19 @@ export async function confirm(signal: AbortSignal): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/**
+ * Whether to go ahead with a removal: yes with --force; else ask on a terminal; with no terminal
+ * to ask on, refuse (exit 1) and say how to go ahead.
+ */
+export async function confirmRemoval(force: boolean, stdinIsTTY: boolean, what: string, signal: AbortSignal): Promise<boolean> {
+  if (force) return true;
+  if (!stdinIsTTY) {
+    throw new TidyError(
+      `refusing to remove ${what} without confirmation: there is no terminal to ask on`,
+      'pass --force (-f) to remove without asking, or --dry-run to only see the plan',
+    );
+  }
+  return confirm(signal);
 }

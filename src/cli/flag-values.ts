@@ -3,6 +3,7 @@
 import { InputError, parseCount, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
 import { SORT_KEYS, type ImageFilter, type SortKey } from '../core/select.js';
 import { UsageError } from '../errors.js';
+import type { ProgressListener } from '../docker/execute-removal.js';
 import type { Flags } from './command.js';
 
 /** Parses a flag's value, or throws the usage error that names the flag and the value. */
@@ -56,4 +57,33 @@ export function listingFromFlags(flags: Flags, where: string): { sort: SortKey; 
   });
   const limit = flagValue(flags, 'limit', where, parseCount);
   return { sort: sort ?? 'size', reverse: flags.reverse === true, ...(limit === undefined ? {} : { limit }) };
+}
+
+/** The protections rm and prune share: --exclude, --keep-last, --include-local, --save DIR. */
+export function protectionsFromFlags(
+  flags: Flags,
+  where: string,
+): { exclude: RegExp[]; keepLast?: number; includeLocal: boolean; save: boolean; saveDir?: string } {
+  const keepLast = flagValue(flags, 'keep-last', where, parseCount);
+  const saveDir = typeof flags.save === 'string' ? flags.save : undefined;
+  if (saveDir === '') throw new UsageError('invalid argument "" for "--save" flag: name a directory', where);
+  if (saveDir !== undefined && flags['include-local']) {
+    throw new UsageError('--save and --include-local cannot be used together: --save keeps a copy, --include-local does not', where);
+  }
+  return {
+    exclude: regexes(flags, 'exclude', where),
+    ...(keepLast === undefined ? {} : { keepLast }),
+    includeLocal: flags['include-local'] === true,
+    save: saveDir !== undefined,
+    ...(saveDir === undefined ? {} : { saveDir }),
+  };
+}
+
+/** Progress on stderr when it is a terminal ("Removing images: 3/10, 12.5MB freed"); nothing otherwise. */
+export function progressOn(stderr: NodeJS.WritableStream & { isTTY?: boolean }, format: (bytes: number) => string): ProgressListener | undefined {
+  if (!stderr.isTTY) return undefined;
+  return (done, total, bytes) => {
+    stderr.write(`\rRemoving images: ${done}/${total}, ${format(bytes)} freed`);
+    if (done === total) stderr.write('\n');
+  };
 }

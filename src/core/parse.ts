@@ -105,3 +105,15 @@ export function parseRegex(text: string): RegExp {
     throw new InputError(reason.charAt(0).toLowerCase() + reason.slice(1));
   }
 }
+
+/** A prune filter: `label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`. */
+export function parseLabelFilter(text: string): { key: string; value?: string; negate: boolean } {
+  const m = /^label(!?)=([^=]+)(?:=(.*))?$/.exec(text);
+  if (!m) {
+    const key = /^([a-z!]+)=/.exec(text)?.[1];
+    if (key === 'until') throw new InputError('use --until for a time limit');
+    throw new InputError('use label=KEY, label=KEY=VALUE, label!=KEY or label!=KEY=VALUE');
+  }
+  const [, negate, key, value] = m;
+  return { key: key!, ...(value === undefined ? {} : { value }), negate: negate === '!' };
+}

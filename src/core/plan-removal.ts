@@ -271,9 +271,11 @@ function orderChildrenFirst(removals: PlannedRemoval[], images: readonly Image[]
   );
 }
 
-// Each freed layer's bytes go to the removal that really frees it: the last one (in execution
-// order) of the images holding it, since the layer goes only when its last holder does.
-function attributeBytes(removals: PlannedRemoval[], images: readonly Image[], deleteIds: ReadonlySet<string>): void {
+/**
+ * Each freed layer's bytes go to the removal that really frees it: the last one (in execution
+ * order) of the images holding it, since the layer goes only when its last holder does.
+ */
+export function attributeBytes(removals: PlannedRemoval[], images: readonly Image[], deleteIds: ReadonlySet<string>): void {
   const kept = new Set<string>();
   for (const image of images) if (!deleteIds.has(image.id)) for (const l of image.layers) kept.add(l.chainId);
   const counted = new Set<string>();

@@ -38,6 +38,8 @@ export interface ImageFilter {
   newerThan?: number;
   /** Size strictly above this many bytes. */
   largerThan?: number;
+  /** Only these image IDs (prune's --until and --filter label=, decided per image). */
+  ids?: ReadonlySet<string>;
 }
 
 /** Keeps the images for which every condition of the filter holds. */
@@ -52,6 +54,7 @@ export function filterImages(images: readonly ImageUsage[], filter: ImageFilter)
     if (filter.olderThan !== undefined && !(u.image.created < filter.olderThan)) return false;
     if (filter.newerThan !== undefined && !(u.image.created > filter.newerThan)) return false;
     if (filter.largerThan !== undefined && !(u.sizeBytes > filter.largerThan)) return false;
+    if (filter.ids && !filter.ids.has(u.image.id)) return false;
     return true;
   });
 }

@@ -29,6 +29,10 @@ export interface Image {
   parentId: string;
   /** Layers base first. */
   layers: Layer[];
+  /** The image's labels (from its config). */
+  labels?: Record<string, string>;
+  /** When it was last tagged or pulled here (Unix seconds); 0 if never; undefined when not read. */
+  lastTagged?: number;
 }
 
 /** Container states as the Engine API names them. */
@@ -49,6 +53,22 @@ export interface Container {
   created: number;
   /** When it last stopped (Unix seconds); 0 if never; undefined when not read (see SnapshotOptions). */
   finishedAt?: number;
+  labels?: Record<string, string>;
+  /** Names (and IDs, where the daemon gives them) of the networks it is attached to. */
+  networks?: string[];
+  /** Names of the volumes it mounts. */
+  volumes?: string[];
+}
+
+/** A network; predefined ones (bridge, host, none) and swarm ones are never pruned. */
+export interface Network {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  /** Unix seconds. */
+  created: number;
+  labels: Record<string, string>;
 }
 
 /** A volume, with its size when the daemon computed it. */
@@ -59,7 +79,7 @@ export interface Volume {
   size: number;
   /** Containers that mount it; -1 when unknown. */
   refCount: number;
-  /** Anonymous volumes were created without a name (engine 23+ labels them). */
+  /** Anonymous volumes were created without a name (engine 23+ labels them; older ones: a 64-hex name). */
   anonymous: boolean;
   labels: Record<string, string>;
 }
@@ -74,6 +94,8 @@ export interface BuildCacheRecord {
   shared: boolean;
   lastUsedAt: string | null;
   createdAt: string;
+  /** Records this one was built on (older engines give one Parent, newer ones Parents). */
+  parents?: string[];
 }
 
 /** Everything one read of the daemon returned. */
@@ -82,6 +104,8 @@ export interface Snapshot {
   containers: Container[];
   volumes: Volume[];
   buildCache: BuildCacheRecord[];
+  /** Networks, when read (prune). */
+  networks?: Network[];
   /** The daemon's own total of layer bytes (classic store), when it gave one. */
   layersSize?: number;
   /**

@@ -62,17 +62,9 @@ export async function executeRemoval(
     }
   }
 
-  for (const container of plan.containers) {
-    if (signal.aborted) break;
-    try {
-      await client.requestJson('DELETE', `/containers/${encodeURIComponent(container.id)}`, `remove container ${container.name}`);
-      outcome.containersRemoved.push(container.name);
-    } catch (error) {
-      if (error instanceof CancelledError) break;
-      if (error instanceof EngineApiError && error.status === 404) continue;
-      outcome.containerFailures.push({ name: container.name, error: (error as Error).message });
-    }
-  }
+  const containers = await deleteEach(client, plan.containers, (c) => [`/containers/${encodeURIComponent(c.id)}`, `remove container ${c.name}`]);
+  outcome.containersRemoved = containers.removed.map((c) => c.name);
+  outcome.containerFailures = containers.failed.map(({ item, error }) => ({ name: item.name, error }));
 
   // Independent images are removed a few at a time (the daemon deletes in parallel); an image
   // waits for every planned removal of an image built on it (children before parents).
@@ -118,6 +110,31 @@ export async function executeRemoval(
   await Promise.all(finished.values());
   outcome.cancelled = signal.aborted;
   return outcome;
+}
+
+/**
+ * DELETEs each object in turn (never forced); one that is already gone (404) counts as neither
+ * removed nor failed. Stops starting new ones once interrupted.
+ */
+export async function deleteEach<T>(
+  client: EngineClient,
+  items: readonly T[],
+  request: (item: T) => [path: string, what: string],
+): Promise<{ removed: T[]; gone: T[]; failed: { item: T; error: string }[] }> {
+  const result = { removed: [] as T[], gone: [] as T[], failed: [] as { item: T; error: string }[] };
+  for (const item of items) {
+    if (client.target.signal.aborted) break;
+    const [path, what] = request(item);
+    try {
+      await client.requestJson('DELETE', path, what);
+      result.removed.push(item);
+    } catch (error) {
+      if (error instanceof CancelledError) break;
+      if (error instanceof EngineApiError && error.status === 404) result.gone.push(item);
+      else result.failed.push({ item, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+    }
+  }
+  return result;
 }
 
 // For each removal, the planned removals of images built on its image (they hold its top layer).

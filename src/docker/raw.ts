@@ -42,6 +42,14 @@ export const ContainerSummary = z.object({
   SizeRw: z.number().optional(),
   SizeRootFs: z.number().optional(),
   Labels: labels,
+  HostConfig: z.object({ NetworkMode: z.string().optional() }).nullish(),
+  NetworkSettings: z
+    .object({ Networks: z.record(z.string(), z.object({ NetworkID: z.string().nullish() }).nullish()).nullish() })
+    .nullish(),
+  Mounts: z
+    .array(z.object({ Type: z.string().optional(), Name: z.string().optional() }))
+    .nullish()
+    .transform((v) => v ?? []),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -67,6 +75,8 @@ export const BuildCacheSummary = z.object({
   Size: z.number(),
   CreatedAt: z.string().default(''),
   LastUsedAt: z.string().nullish().transform((v) => v ?? null),
+  Parent: z.string().nullish(),
+  Parents: stringList,
 });
 export type BuildCacheSummary = z.infer<typeof BuildCacheSummary>;
 
@@ -92,6 +102,23 @@ export const SystemDf = z.object({
 });
 export type SystemDf = z.infer<typeof SystemDf>;
 
+/** GET /networks. */
+export const NetworkSummary = z.object({
+  Name: z.string(),
+  Id: z.string(),
+  Created: z.string().default(''),
+  Scope: z.string().default('local'),
+  Driver: z.string().default(''),
+  Labels: labels,
+});
+export type NetworkSummary = z.infer<typeof NetworkSummary>;
+
+/** POST /build/prune. */
+export const BuildPruneAnswer = z.object({
+  CachesDeleted: stringList,
+  SpaceReclaimed: z.number().default(0),
+});
+
 /** The parts of GET /containers/{id}/json that tidy uses. */
 export const ContainerInspect = z.object({
   Id: z.string(),
@@ -102,6 +129,7 @@ export const ContainerInspect = z.object({
 export const ImageInspect = z.object({
   Id: z.string(),
   Size: z.number(),
+  Metadata: z.object({ LastTagTime: z.string().nullish() }).nullish(),
   RootFS: z.object({
     Type: z.string(),
     Layers: stringList,

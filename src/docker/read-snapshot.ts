@@ -3,7 +3,7 @@
 // history for images whose layers are not cached yet.
 import { createHash } from 'node:crypto';
 import { pairHistoryWithLayers } from '../core/layers.js';
-import type { BuildCacheRecord, Container, Image, Layer, Snapshot, Volume } from '../core/snapshot.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type Volume } from '../core/snapshot.js';
 import { EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import {
@@ -14,6 +14,7 @@ import {
   ImageHistory,
   ImageInspect,
   ImageSummary,
+  NetworkSummary,
   SystemDf,
   VolumeSummary,
 } from './raw.js';
@@ -25,6 +26,10 @@ export interface SnapshotOptions {
   usage: boolean;
   /** When each stopped container finished: one inspect per container, so only when needed. */
   finishTimes?: boolean;
+  /** When each image was last tagged or pulled: one inspect per image, so only when needed. */
+  tagTimes?: boolean;
+  /** The networks (GET /networks). */
+  networks?: boolean;
 }
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
@@ -66,18 +71,27 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   cache.save(images.map((i) => i.Id));
 
   const snapshotContainers = containers.map((c) => toContainer(c, options.usage));
-  if (options.finishTimes) {
-    await mapConcurrent(snapshotContainers, LAYER_FETCH_CONCURRENCY, async (c) => {
-      c.finishedAt = await readFinishTime(client, c.id);
-    });
-  }
   const snapshotImages = images.map((s, i) => toImage(s, layers[i]!));
+  const [networks] = await Promise.all([
+    options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
+    // Running containers have not finished: only stopped ones are asked.
+    options.finishTimes &&
+      mapConcurrent(
+        snapshotContainers.filter((c) => !isActive(c)),
+        LAYER_FETCH_CONCURRENCY,
+        async (c) => void (c.finishedAt = await readFinishTime(client, c.id)),
+      ),
+    options.tagTimes &&
+      mapConcurrent(snapshotImages, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id))),
+  ]);
+  for (const c of snapshotContainers) if (isActive(c)) c.finishedAt = 0;
   return {
     images: snapshotImages,
     imageStore: imageStoreOf(snapshotImages),
     containers: snapshotContainers,
     volumes: volumes.map(toVolume),
     buildCache: buildCache.map(toBuildCache),
+    ...(networks ? { networks: networks.map(toNetwork) } : {}),
     ...(layersSize === undefined ? {} : { layersSize }),
   };
 }
@@ -134,17 +148,29 @@ function imageStoreOf(images: readonly Image[]): 'classic' | 'containerd' {
 
 /** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). */
 async function readFinishTime(client: EngineClient, id: string): Promise<number> {
-  const what = `GET /containers/${id}/json`;
-  let raw: unknown;
+  const inspect = await inspectIfPresent(client, `/containers/${encodeURIComponent(id)}/json`, `GET /containers/${id}/json`, ContainerInspect);
+  return inspect ? unixSeconds(inspect.State.FinishedAt) : 0;
+}
+
+/** When an image was last tagged or pulled here, in Unix seconds; 0 when never (or unknown). */
+async function readLastTagTime(client: EngineClient, id: string): Promise<number> {
+  const inspect = await inspectIfPresent(client, `/images/${encodeURIComponent(id)}/json`, `GET /images/${id}/json`, ImageInspect);
+  return inspect ? unixSeconds(inspect.Metadata?.LastTagTime ?? '') : 0;
+}
+
+// An inspect, or undefined when the object was removed since it was listed.
+async function inspectIfPresent<T>(client: EngineClient, path: string, what: string, schema: z.ZodType<T>): Promise<T | undefined> {
   try {
-    raw = await client.getJson(`/containers/${encodeURIComponent(id)}/json`, what);
+    return expectShape(schema, await client.getJson(path, what), what);
   } catch (error) {
-    // Removed since it was listed: it has no stop time to speak of.
-    if (error instanceof EngineApiError && error.status === 404) return 0;
+    if (error instanceof EngineApiError && error.status === 404) return undefined;
     throw error;
   }
-  const inspect = expectShape(ContainerInspect, raw, what);
-  const ms = Date.parse(inspect.State.FinishedAt);
+}
+
+// Go's zero time ("0001-01-01T00:00:00Z") and anything unparsable mean "never": 0.
+function unixSeconds(text: string): number {
+  const ms = Date.parse(text);
   return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0;
 }
 
@@ -181,6 +207,7 @@ function toImage(s: ImageSummary, layers: Layer[]): Image {
     size: s.Size,
     parentId: s.ParentId,
     layers,
+    labels: s.Labels,
   };
 }
 
@@ -194,7 +221,27 @@ function toContainer(c: ContainerSummary, sized: boolean): Container {
     // The API omits SizeRw when it is 0 (omitempty), and always when sizes were not asked for.
     sizeRw: c.SizeRw ?? (sized ? 0 : -1),
     created: c.Created,
+    labels: c.Labels,
+    networks: attachedNetworks(c),
+    volumes: c.Mounts.flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])),
   };
+}
+
+// The networks a container is attached to, by name and ID; its network mode names one too
+// ("container:ID" and the predefined modes name none that prune could remove).
+function attachedNetworks(c: ContainerSummary): string[] {
+  const out = new Set<string>();
+  for (const [name, endpoint] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
+    out.add(name);
+    if (endpoint?.NetworkID) out.add(endpoint.NetworkID);
+  }
+  const mode = c.HostConfig?.NetworkMode;
+  if (mode && !mode.startsWith('container:')) out.add(mode);
+  return [...out];
+}
+
+function toNetwork(n: NetworkSummary): Network {
+  return { id: n.Id, name: n.Name, driver: n.Driver, scope: n.Scope, created: unixSeconds(n.Created), labels: n.Labels };
 }
 
 function toVolume(v: VolumeSummary): Volume {
@@ -203,8 +250,8 @@ function toVolume(v: VolumeSummary): Volume {
     driver: v.Driver,
     size: v.UsageData.Size,
     refCount: v.UsageData.RefCount,
-    // Engine 23+ labels anonymous volumes; older engines cannot tell them apart.
-    anonymous: 'com.docker.volume.anonymous' in v.Labels,
+    // Engine 23+ labels anonymous volumes; older engines give them a random 64-hex name.
+    anonymous: 'com.docker.volume.anonymous' in v.Labels || /^[0-9a-f]{64}$/.test(v.Name),
     labels: v.Labels,
   };
 }
@@ -219,5 +266,6 @@ function toBuildCache(b: BuildCacheSummary): BuildCacheRecord {
     shared: b.Shared,
     lastUsedAt: b.LastUsedAt,
     createdAt: b.CreatedAt,
+    parents: b.Parents.length ? b.Parents : b.Parent ? [b.Parent] : [],
   };
 }

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '../support/daemon.js';
 
 /** The private daemon and executable that global setup provided. */
 export const world = inject('e2e');
@@ -86,4 +87,20 @@ export function engine<T = unknown>(method: string, path: string, host = world.h
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/** A fresh daemon (the suite's engine) and world for tests that delete, behind the guard. */
+export function freshWorld(): { env: () => NodeJS.ProcessEnv; daemon: () => TestDaemon } {
+  let daemon: TestDaemon;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    daemon = await startDaemon();
+    await buildWorld(daemon);
+    env = userEnv({ DOCKER_HOST: daemon.host });
+    await assertPrivateDaemon(env);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  return { env: () => env, daemon: () => daemon };
 }

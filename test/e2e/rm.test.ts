@@ -4,9 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { describeE2E, docker, engine, run, userEnv } from './harness.js';
+import { expect, it } from 'vitest';
+import { describeE2E, docker, engine, freshWorld, run } from './harness.js';
 
 interface ApiImage {
   Id: string;
@@ -34,22 +33,6 @@ interface RmDoc {
 const realTags = (i: ApiImage): string[] => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
 const realDigests = (i: ApiImage): string[] => (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
 const byId = (list: ApiImage[]): ApiImage[] => [...list].sort((a, b) => (a.Id < b.Id ? -1 : 1));
-
-/** A fresh daemon and world for tests that delete, behind the guard. */
-function freshWorld(): { env: () => NodeJS.ProcessEnv; daemon: () => TestDaemon } {
-  let daemon: TestDaemon;
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    daemon = await startDaemon();
-    await buildWorld(daemon);
-    env = userEnv({ DOCKER_HOST: daemon.host });
-    await assertPrivateDaemon(env);
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-  });
-  return { env: () => env, daemon: () => daemon };
-}
 
 describeE2E('docker tidy rm: selection, preview and safety', () => {
   const world = freshWorld();

@@ -30,28 +30,15 @@ export const rmCommand: CommandSpec = {
     ...jsonOption,
   },
   async run(ctx, flags, args) {
-    const [{ imageFilterFromFlags, flagValue }, plan, { parseCount }] = await Promise.all([
+    const [{ imageFilterFromFlags, protectionsFromFlags, progressOn }, plan, { formatBytes }] = await Promise.all([
       import('../flag-values.js'),
       import('../../core/plan-removal.js'),
-      import('../../core/parse.js'),
+      import('../../core/units.js'),
     ]);
-    const { match = [], exclude = [], ...filter } = imageFilterFromFlags(flags, WHERE, ctx.now);
-    const keepLast = flagValue(flags, 'keep-last', WHERE, parseCount);
-    const saveDir = typeof flags.save === 'string' ? flags.save : undefined;
-    if (saveDir === '') throw new UsageError('invalid argument "" for "--save" flag: name a directory', WHERE);
-    if (saveDir !== undefined && flags['include-local']) {
-      throw new UsageError('--save and --include-local cannot be used together: --save keeps a copy, --include-local does not', WHERE);
-    }
-    const request = {
-      images: args,
-      match,
-      exclude,
-      filter,
-      ...(keepLast === undefined ? {} : { keepLast }),
-      withContainers: flags['with-containers'] === true,
-      includeLocal: flags['include-local'] === true,
-      save: saveDir !== undefined,
-    };
+    // --exclude is a protection (kept, with the reason), not a filter: protections carry it.
+    const { match = [], exclude: _exclude, ...filter } = imageFilterFromFlags(flags, WHERE, ctx.now);
+    const { saveDir, ...protections } = protectionsFromFlags(flags, WHERE);
+    const request = { images: args, match, filter, ...protections, withContainers: flags['with-containers'] === true };
     if (!plan.requestSelects(request)) {
       throw new UsageError(`"${WHERE}" requires at least 1 IMAGE, --match, or a selection flag (--unused, --dangling, --older-than, --newer-than, --larger-than)`, WHERE);
     }
@@ -81,24 +68,11 @@ export const rmCommand: CommandSpec = {
       if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
       return 0;
     }
-    if (!flags.force) {
-      if (!ctx.stdinIsTTY) {
-        throw new TidyError(
-          'refusing to remove images without confirmation: there is no terminal to ask on',
-          'pass --force (-f) to remove without asking, or --dry-run to only see the plan',
-        );
-      }
-      const { confirm } = await import('../confirm.js');
-      if (!(await confirm(ctx.target.signal))) return 0;
-    }
+    const { confirmRemoval } = await import('../confirm.js');
+    if (!(await confirmRemoval(flags.force === true, ctx.stdinIsTTY, 'images', ctx.target.signal))) return 0;
 
     const { executeRemoval } = await import('../../docker/execute-removal.js');
-    const progress = ctx.stderr.isTTY
-      ? (done: number, total: number, bytes: number): void => {
-          ctx.stderr.write(`\rRemoving images: ${done}/${total}, ${bytes} bytes freed`);
-          if (done === total) ctx.stderr.write('\n');
-        }
-      : undefined;
+    const progress = progressOn(ctx.stderr, (n) => formatBytes(n, 4));
     const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
     // What was freed, from what the daemon answered: the images it says it deleted (their layers

@@ -1,0 +1,246 @@
+// Planning `docker tidy prune`: one sweep of stopped containers, unused images, networks, volumes
+// and build cache, in the order docker removes them (an image used only by a container the sweep
+// removes is unused by the time images are pruned), with the exact bytes each removal frees.
+// Pure: the executor only carries the plan out.
+import { attributeBytes, planRemoval, type KeptImage, type PlannedRemoval } from './plan-removal.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type Volume } from './snapshot.js';
+
+/** `label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`. */
+export interface LabelFilter {
+  key: string;
+  value?: string;
+  /** label!=: objects with this label (and value) are left out. */
+  negate: boolean;
+}
+
+/** What the user asked `prune` to sweep. */
+export interface PruneRequest {
+  /** Stopped containers (exited, created, dead). */
+  containers: boolean;
+  /** dangling: untagged unused images; unused: every unused image (-a). */
+  images: 'none' | 'dangling' | 'unused';
+  networks: boolean;
+  /** anonymous: unused anonymous volumes (--volumes); all: named ones too (--all-volumes). */
+  volumes: 'none' | 'anonymous' | 'all';
+  /** dangling: what `docker builder prune` removes; all: every record not in use (-a). */
+  buildCache: 'none' | 'dangling' | 'all';
+  /** Only what stopped, was last used, or was created before this Unix time. */
+  until?: number;
+  labels: LabelFilter[];
+  /** Remove unused images, least recently used first, until the images' total is at most this. */
+  keepUnder?: number;
+  exclude: RegExp[];
+  keepLast?: number;
+  includeLocal: boolean;
+  save: boolean;
+}
+
+/** What --keep-under found and did. */
+export interface KeepUnderResult {
+  limitBytes: number;
+  /** Bytes of all images (each layer once) before and after the plan. */
+  beforeBytes: number;
+  afterBytes: number;
+  /** How far above the limit the images stay (0 when reached). */
+  shortByBytes: number;
+  /** The images taken, least recently used first, with what each frees at its turn. */
+  steps: { id: string; lastUsed: number; freedBytes: number }[];
+}
+
+/** The whole sweep, in execution order: containers, images, networks, volumes, build cache. */
+export interface PrunePlan {
+  containers: Container[];
+  images: PlannedRemoval[];
+  networks: Network[];
+  volumes: Volume[];
+  buildCache: BuildCacheRecord[];
+  kept: KeptImage[];
+  /** Things the sweep leaves alone as a rule, said once (e.g. build cache has no labels). */
+  notes: string[];
+  keepUnder?: KeepUnderResult;
+  /** Bytes each category frees, and their sum. */
+  bytes: { containers: number; images: number; volumes: number; buildCache: number };
+  estimatedBytes: number;
+}
+
+/** Networks docker creates itself; prune never removes them. */
+const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none', 'default', 'ingress', 'docker_gwbridge']);
+/** Container states prune removes: stopped, never started, dead. */
+const STOPPED_STATES = new Set(['exited', 'created', 'dead']);
+/** Build-cache record types `docker builder prune` (without --all) keeps. */
+const KEPT_CACHE_TYPES = new Set(['internal', 'frontend']);
+
+/** Whether an object's labels pass every label filter (docker's --filter label= semantics). */
+export function labelsMatch(labels: Readonly<Record<string, string>> | undefined, filters: readonly LabelFilter[]): boolean {
+  const own = labels ?? {};
+  return filters.every((f) => {
+    const has = Object.hasOwn(own, f.key) && (f.value === undefined || own[f.key] === f.value);
+    return f.negate ? !has : has;
+  });
+}
+
+/**
+ * When an image was last used: the newest stop time of a container made from it, else when it
+ * was last tagged or pulled here, else when it was created (Unix seconds).
+ */
+export function imageLastUsed(image: Image, containers: readonly Container[]): number {
+  let stopped = 0;
+  for (const c of containers) if (c.imageId === image.id && (c.finishedAt ?? 0) > stopped) stopped = c.finishedAt!;
+  if (stopped > 0) return stopped;
+  if (image.lastTagged && image.lastTagged > 0) return image.lastTagged;
+  return image.created;
+}
+
+/** Plans the sweep `request` describes on `snapshot` (read with usage data and networks). */
+export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan {
+  const notes: string[] = [];
+  const before = (t: number): boolean => request.until === undefined || t < request.until;
+
+  // 1. Stopped containers, by when they stopped (a created one never did: when it was created).
+  const containers = request.containers
+    ? snapshot.containers.filter(
+        (c) => !isActive(c) && STOPPED_STATES.has(c.state) && before(c.finishedAt || c.created) && labelsMatch(c.labels, request.labels),
+      )
+    : [];
+  const removedContainers = new Set(containers.map((c) => c.id));
+  const remaining = snapshot.containers.filter((c) => !removedContainers.has(c.id));
+
+  // 2. Images no remaining container uses, through rm's planner (same protections).
+  let images: PlannedRemoval[] = [];
+  let kept: KeptImage[] = [];
+  let keepUnder: KeepUnderResult | undefined;
+  if (request.images !== 'none' || request.keepUnder !== undefined) {
+    const ids = new Set(
+      snapshot.images.filter((i) => before(imageLastUsed(i, snapshot.containers)) && labelsMatch(i.labels, request.labels)).map((i) => i.id),
+    );
+    const removal = planRemoval(
+      { ...snapshot, containers: remaining },
+      {
+        images: [],
+        match: [],
+        filter: { unused: true, ...(request.images === 'dangling' && request.keepUnder === undefined ? { dangling: true } : {}), ids },
+        exclude: request.exclude,
+        ...(request.keepLast === undefined ? {} : { keepLast: request.keepLast }),
+        withContainers: false,
+        includeLocal: request.includeLocal,
+        save: request.save,
+      },
+    );
+    images = removal.removals;
+    kept = removal.kept;
+    if (request.keepUnder !== undefined) {
+      ({ images, result: keepUnder } = leastRecentlyUsedUntil(snapshot, images, request.keepUnder));
+    }
+  }
+
+  // 3. Networks no remaining container is attached to (docker's own prune only looks at running ones).
+  const attached = new Set(remaining.flatMap((c) => c.networks ?? []));
+  const networks = request.networks
+    ? (snapshot.networks ?? []).filter(
+        (n) =>
+          !PREDEFINED_NETWORKS.has(n.name) &&
+          n.scope !== 'swarm' &&
+          !attached.has(n.name) &&
+          !attached.has(n.id) &&
+          before(n.created) &&
+          labelsMatch(n.labels, request.labels),
+      )
+    : [];
+
+  // 4. Volumes no remaining container mounts.
+  const mounted = new Set(remaining.flatMap((c) => c.volumes ?? []));
+  const mountsKnown = snapshot.containers.every((c) => c.volumes !== undefined);
+  const volumes =
+    request.volumes === 'none'
+      ? []
+      : snapshot.volumes.filter(
+          (v) =>
+            (request.volumes === 'all' || v.anonymous) &&
+            (mountsKnown ? !mounted.has(v.name) : v.refCount === 0) &&
+            v.driver === 'local' &&
+            labelsMatch(v.labels, request.labels),
+        );
+
+  // 5. Build cache records not in use. They carry no labels: a label filter leaves them all.
+  let buildCache: BuildCacheRecord[] = [];
+  if (request.buildCache !== 'none') {
+    if (request.labels.length) {
+      notes.push('build cache is not pruned with --filter label (build-cache records have no labels)');
+    } else {
+      buildCache = snapshot.buildCache.filter(
+        (b) =>
+          !b.inUse &&
+          (request.buildCache === 'all' || (!KEPT_CACHE_TYPES.has(b.type) && !b.shared)) &&
+          before(Date.parse(b.lastUsedAt ?? b.createdAt) / 1000 || 0),
+      );
+    }
+  }
+
+  const bytes = {
+    containers: containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0),
+    images: images.reduce((s, r) => s + r.bytes, 0),
+    volumes: volumes.reduce((s, v) => s + Math.max(0, v.size), 0),
+    buildCache: buildCacheBytes(buildCache),
+  };
+  return {
+    containers,
+    images,
+    networks,
+    volumes,
+    buildCache,
+    kept,
+    notes,
+    ...(keepUnder ? { keepUnder } : {}),
+    bytes,
+    estimatedBytes: bytes.containers + bytes.images + bytes.volumes + bytes.buildCache,
+  };
+}
+
+/** Bytes the build-cache records free: shared records are held by images too and free nothing. */
+export function buildCacheBytes(records: readonly BuildCacheRecord[]): number {
+  return records.reduce((s, b) => s + (b.shared ? 0 : Math.max(0, b.size)), 0);
+}
+
+/**
+ * Keeps the least recently used removals, in that order, only until the images' total (each
+ * layer counted once) is at most `limit`; the removals' bytes are recomputed for that subset.
+ */
+function leastRecentlyUsedUntil(
+  snapshot: Snapshot,
+  candidates: PlannedRemoval[],
+  limit: number,
+): { images: PlannedRemoval[]; result: KeepUnderResult } {
+  const holders = new Map<string, { size: number; count: number }>();
+  for (const image of snapshot.images) {
+    for (const layer of image.layers) {
+      const entry = holders.get(layer.chainId);
+      if (entry) entry.count += 1;
+      else holders.set(layer.chainId, { size: layer.size, count: 1 });
+    }
+  }
+  let total = 0;
+  for (const { size } of holders.values()) total += size;
+  const beforeBytes = total;
+
+  const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, snapshot.containers)]));
+  const order = [...candidates].sort(
+    (a, b) => lastUsed.get(a.image.id)! - lastUsed.get(b.image.id)! || a.image.created - b.image.created || (a.image.id < b.image.id ? -1 : 1),
+  );
+  const steps: KeepUnderResult['steps'] = [];
+  for (const removal of order) {
+    if (total <= limit) break;
+    let freed = 0;
+    for (const layer of removal.image.layers) {
+      const entry = holders.get(layer.chainId)!;
+      entry.count -= 1;
+      if (entry.count === 0) freed += entry.size;
+    }
+    total -= freed;
+    steps.push({ id: removal.image.id, lastUsed: lastUsed.get(removal.image.id)!, freedBytes: freed });
+  }
+  // Bytes belong to the removal that frees them in execution order (children first), as rm plans it.
+  const keep = new Set(steps.map((s) => s.id));
+  const inOrder = candidates.filter((r) => keep.has(r.image.id)).map((r) => ({ ...r, bytes: 0 }));
+  attributeBytes(inOrder, snapshot.images, keep);
+  return { images: inOrder, result: { limitBytes: limit, beforeBytes, afterBytes: total, shortByBytes: Math.max(0, total - limit), steps } };
+}

@@ -1,0 +1,162 @@
+// The plan and the outcome of `docker tidy prune`, as tables, one summary line, and JSON.
+import type { PrunePlan } from '../core/plan-prune.js';
+import { buildCacheBytes } from '../core/plan-prune.js';
+import { formatBytes } from '../core/units.js';
+import type { PruneOutcome } from '../docker/execute-prune.js';
+import { shortId } from './df.js';
+import { SCHEMA_VERSION } from './json.js';
+import { renderPlan as renderImagePlan } from './removal.js';
+import { renderTable } from './table.js';
+
+const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
+
+/** Every object the sweep removes, by category, with bytes per category and in total. */
+export function renderPrunePlan(plan: PrunePlan): string {
+  const parts: string[] = [];
+  const section = (title: string, bytes: number | undefined, headers: string[], rows: string[][]): void => {
+    if (!rows.length) return;
+    parts.push(`${title}${bytes === undefined ? '' : `, freeing ${formatBytes(bytes, 4)}`}:\n${renderTable(headers, rows)}`);
+  };
+  section(
+    `Stopped containers (${plan.containers.length})`,
+    plan.bytes.containers,
+    ['CONTAINER ID', 'NAME', 'STATE', 'SIZE'],
+    plan.containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4)]),
+  );
+  if (plan.images.length || plan.kept.length) {
+    // rm's table of references, then its kept list; its closing line is replaced by the sweep's.
+    const images = renderImagePlan({ containers: [], removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.images });
+    parts.push(
+      `Images (${plan.images.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n` + images.replace(/\nThis deletes [^\n]*\n$/, '').replace(/^To remove:\n/, ''),
+    );
+  }
+  section(
+    `Networks (${plan.networks.length})`,
+    undefined,
+    ['NETWORK ID', 'NAME', 'DRIVER'],
+    plan.networks.map((n) => [shortId(n.id), n.name, n.driver]),
+  );
+  section(
+    `Volumes (${plan.volumes.length})`,
+    plan.bytes.volumes,
+    ['VOLUME NAME', 'SIZE'],
+    plan.volumes.map((v) => [v.name, v.size < 0 ? 'N/A' : formatBytes(v.size, 4)]),
+  );
+  section(
+    `Build cache (${plan.buildCache.length})`,
+    plan.bytes.buildCache,
+    ['CACHE ID', 'TYPE', 'SIZE', 'SHARED'],
+    plan.buildCache.map((b) => [b.id.slice(0, 12), b.type, formatBytes(b.size, 4), b.shared ? 'yes (frees nothing)' : 'no']),
+  );
+  for (const note of plan.notes) parts.push(`Note: ${note}\n`);
+  if (plan.keepUnder) parts.push(keepUnderLine(plan) + '\n');
+  parts.push(planSummary(plan) + '\n');
+  return parts.join('\n');
+}
+
+/** One line: what the plan removes and frees. */
+export function planSummary(plan: PrunePlan): string {
+  return `This removes ${counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length)}, freeing ${bytesText(plan.estimatedBytes)}.`;
+}
+
+function keepUnderLine(plan: PrunePlan): string {
+  const k = plan.keepUnder!;
+  const head = `--keep-under ${formatBytes(k.limitBytes, 4)}: images take ${bytesText(k.beforeBytes)} now, ${bytesText(k.afterBytes)} after`;
+  return k.shortByBytes > 0
+    ? `${head}; the limit cannot be reached without images in use or protected: ${bytesText(k.shortByBytes)} over`
+    : `${head}; within the limit`;
+}
+
+function counts(containers: number, images: number, networks: number, volumes: number, cache: number): string {
+  const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+  return [
+    n(containers, 'container'),
+    n(images, 'image'),
+    n(networks, 'network'),
+    n(volumes, 'volume'),
+    n(cache, 'build-cache record'),
+  ].join(', ');
+}
+
+/** Bytes the daemon freed, from what it says it removed (images: the layers no image holds any more). */
+export function removedSummary(outcome: PruneOutcome, reclaimed: number, estimated: number): string {
+  const r = outcome.removal;
+  return (
+    `Removed ${counts(r.containersRemoved.length, r.removed.filter((x) => !x.alreadyGone).length, outcome.networks.removed.length, outcome.volumes.removed.length, outcome.buildCache.removed.length)}; ` +
+    `freed ${bytesText(reclaimed)} (estimated ${bytesText(estimated)})`
+  );
+}
+
+/** The report after the work: failures, things already gone, saves, interruption, then the summary line. */
+export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, reclaimed: number): string {
+  const lines: string[] = [];
+  const r = outcome.removal;
+  for (const g of r.removed.filter((x) => x.alreadyGone)) lines.push(`already gone: image ${g.removal.refs.join(', ')} (${shortId(g.removal.image.id)})`);
+  for (const f of r.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
+  for (const f of r.failed) lines.push(`failed to remove image ${f.removal.refs.join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`);
+  for (const f of outcome.networks.failed) lines.push(`failed to remove network ${f.item.name}: ${f.error}`);
+  for (const f of outcome.volumes.failed) lines.push(`failed to remove volume ${f.item.name}: ${f.error}`);
+  for (const f of outcome.buildCache.failed) lines.push(`failed to prune build cache ${f.item.id}: ${f.error}`);
+  for (const g of outcome.buildCache.gone) lines.push(`build cache ${g.id}: not pruned by the daemon (already gone, or in use again)`);
+  for (const path of r.saved) lines.push(`saved: ${path}`);
+  if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
+  if (plan.keepUnder) lines.push(keepUnderLine(plan));
+  lines.push(removedSummary(outcome, reclaimed, plan.estimatedBytes));
+  return lines.join('\n') + '\n';
+}
+
+/** How many removals failed, in every category. */
+export function failureCount(outcome: PruneOutcome): number {
+  return (
+    outcome.removal.failed.length +
+    outcome.removal.containerFailures.length +
+    outcome.networks.failed.length +
+    outcome.volumes.failed.length +
+    outcome.buildCache.failed.length
+  );
+}
+
+/** The `prune --json` document: the plan on a dry run, what was removed after a real one. */
+export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, reclaimed: number): Record<string, unknown> {
+  const removedContainers = outcome ? new Set(outcome.removal.containersRemoved) : undefined;
+  const removedImages = outcome ? new Set(outcome.removal.removed.filter((x) => !x.alreadyGone).map((x) => x.removal)) : undefined;
+  const had = <T>(list: readonly T[], done: readonly T[] | undefined): readonly T[] => (done ? list.filter((x) => done.includes(x)) : list);
+  const failed = outcome
+    ? [
+        ...outcome.removal.containerFailures.map((f) => ({ kind: 'container', id: plan.containers.find((c) => c.name === f.name)?.id ?? f.name, name: f.name, error: f.error })),
+        ...outcome.removal.failed.map((f) => ({ kind: 'image', id: f.removal.image.id, tags: f.removal.refs.filter((x) => !x.startsWith('sha256:')), error: f.error })),
+        ...outcome.networks.failed.map((f) => ({ kind: 'network', id: f.item.id, name: f.item.name, error: f.error })),
+        ...outcome.volumes.failed.map((f) => ({ kind: 'volume', id: f.item.name, name: f.item.name, error: f.error })),
+        ...outcome.buildCache.failed.map((f) => ({ kind: 'buildCache', id: f.item.id, error: f.error })),
+      ]
+    : [];
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    dryRun: outcome === undefined,
+    containers: plan.containers
+      .filter((c) => !removedContainers || removedContainers.has(c.name))
+      .map((c) => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) })),
+    images: plan.images
+      .filter((r) => !removedImages || removedImages.has(r))
+      .map((r) => ({ id: r.image.id, tags: r.refs.filter((x) => !x.startsWith('sha256:')), action: r.action, bytes: r.bytes })),
+    volumes: had(plan.volumes, outcome?.volumes.removed).map((v) => ({ name: v.name, anonymous: v.anonymous, bytes: Math.max(0, v.size) })),
+    networks: had(plan.networks, outcome?.networks.removed).map((n) => ({ id: n.id, name: n.name })),
+    buildCache: had(plan.buildCache, outcome?.buildCache.removed).map((b) => ({ id: b.id, type: b.type, shared: b.shared, bytes: buildCacheBytes([b]) })),
+    kept: plan.kept.map((k) => ({ id: k.image.id, tags: k.refs.filter((x) => !x.startsWith('sha256:')), reason: k.reason })),
+    failed,
+    saved: outcome?.removal.saved ?? [],
+    notes: plan.notes,
+    ...(plan.keepUnder
+      ? {
+          keepUnder: {
+            ...plan.keepUnder,
+            steps: plan.keepUnder.steps.map((s) => ({ id: s.id, lastUsedAt: new Date(s.lastUsed * 1000).toISOString(), freedBytes: s.freedBytes })),
+          },
+        }
+      : {}),
+    estimatedBytesByCategory: plan.bytes,
+    estimatedBytes: plan.estimatedBytes,
+    reclaimedBytes: reclaimed,
+    ...(outcome?.cancelled ? { interrupted: true } : {}),
+  };
+}
