@@ -37,7 +37,8 @@ const SIZE_UNITS: Record<string, number> = {
  * (kB, MB, GB), binary ones with an "i" (KiB, MiB, GiB); case does not matter.
  */
 export function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i.exec(text);
+  // Go's %g, which docker prints sizes with, writes 999.5 TB as "1e+03TB": exponents are read too.
+  const m = /^\s*((?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
     throw new InputError('use a number of bytes or a size such as 500MB, 1.5GB or 1GiB');

@@ -37,23 +37,36 @@ export async function executePrune(
 
 /**
  * Prunes exactly the planned build-cache records: one POST /build/prune per record, filtered by
- * its ID (the daemon takes one ID per request), records built on others first.
+ * its ID (the daemon takes one ID per request), records built on others first. A record another
+ * still held is tried again after a pass that pruned something.
  */
 async function pruneBuildCache(client: EngineClient, records: readonly BuildCacheRecord[]): Promise<PruneOutcome['buildCache']> {
   const result: PruneOutcome['buildCache'] = { removed: [], gone: [], failed: [] };
-  for (const record of childrenFirst(records)) {
-    if (client.target.signal.aborted) break;
-    const filters = encodeURIComponent(JSON.stringify({ id: { [record.id]: true } }));
-    const what = `prune build cache ${record.id}`;
-    try {
-      const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what), what);
-      if (answer.CachesDeleted.includes(record.id)) result.removed.push(record);
-      else result.gone.push(record);
-    } catch (error) {
-      if (error instanceof CancelledError) break;
-      result.failed.push({ item: record, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+  let pending = childrenFirst(records);
+  for (let progress = true; progress && pending.length; ) {
+    progress = false;
+    const next: BuildCacheRecord[] = [];
+    for (const record of pending) {
+      if (client.target.signal.aborted) return result;
+      const filters = encodeURIComponent(JSON.stringify({ id: { [record.id]: true } }));
+      const what = `prune build cache ${record.id}`;
+      try {
+        const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what), what);
+        if (answer.CachesDeleted.includes(record.id)) {
+          result.removed.push(record);
+          progress = true;
+        } else {
+          next.push(record);
+        }
+      } catch (error) {
+        if (error instanceof CancelledError) return result;
+        result.failed.push({ item: record, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+      }
     }
+    pending = next;
   }
+  // Not pruned, and nothing more to try: gone already, or in use again since the plan.
+  result.gone.push(...pending);
   return result;
 }
 

@@ -77,6 +77,8 @@ export const BuildCacheSummary = z.object({
   LastUsedAt: z.string().nullish().transform((v) => v ?? null),
   Parent: z.string().nullish(),
   Parents: stringList,
+  // Engines 25 to 27 send Parents under a misspelt key with a leading space (moby's JSON tag).
+  ' Parents': stringList,
 });
 export type BuildCacheSummary = z.infer<typeof BuildCacheSummary>;
 

@@ -266,6 +266,6 @@ function toBuildCache(b: BuildCacheSummary): BuildCacheRecord {
     shared: b.Shared,
     lastUsedAt: b.LastUsedAt,
     createdAt: b.CreatedAt,
-    parents: b.Parents.length ? b.Parents : b.Parent ? [b.Parent] : [],
+    parents: [...new Set([...b.Parents, ...b[' Parents'], ...(b.Parent ? [b.Parent] : [])])],
   };
 }

@@ -92,11 +92,7 @@ export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, recla
   const lines: string[] = [];
   const r = outcome.removal;
   for (const g of r.removed.filter((x) => x.alreadyGone)) lines.push(`already gone: image ${g.removal.refs.join(', ')} (${shortId(g.removal.image.id)})`);
-  for (const f of r.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
-  for (const f of r.failed) lines.push(`failed to remove image ${f.removal.refs.join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`);
-  for (const f of outcome.networks.failed) lines.push(`failed to remove network ${f.item.name}: ${f.error}`);
-  for (const f of outcome.volumes.failed) lines.push(`failed to remove volume ${f.item.name}: ${f.error}`);
-  for (const f of outcome.buildCache.failed) lines.push(`failed to prune build cache ${f.item.id}: ${f.error}`);
+  lines.push(...failureLines(outcome));
   for (const g of outcome.buildCache.gone) lines.push(`build cache ${g.id}: not pruned by the daemon (already gone, or in use again)`);
   for (const path of r.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
@@ -105,15 +101,16 @@ export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, recla
   return lines.join('\n') + '\n';
 }
 
-/** How many removals failed, in every category. */
-export function failureCount(outcome: PruneOutcome): number {
-  return (
-    outcome.removal.failed.length +
-    outcome.removal.containerFailures.length +
-    outcome.networks.failed.length +
-    outcome.volumes.failed.length +
-    outcome.buildCache.failed.length
-  );
+/** One line per failed removal, in every category. */
+export function failureLines(outcome: PruneOutcome): string[] {
+  const lines: string[] = [];
+  const r = outcome.removal;
+  for (const f of r.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
+  for (const f of r.failed) lines.push(`failed to remove image ${f.removal.refs.join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`);
+  for (const f of outcome.networks.failed) lines.push(`failed to remove network ${f.item.name}: ${f.error}`);
+  for (const f of outcome.volumes.failed) lines.push(`failed to remove volume ${f.item.name}: ${f.error}`);
+  for (const f of outcome.buildCache.failed) lines.push(`failed to prune build cache ${f.item.id}: ${f.error}`);
+  return lines;
 }
 
 /** The `prune --json` document: the plan on a dry run, what was removed after a real one. */

@@ -11,11 +11,14 @@ describe('parseSize', () => {
     ['10 kB', 10_000],
     ['3mib', 3 * 1024 ** 2],
     ['0', 0],
+    // Go's %g, as docker prints 999.5 TB.
+    ['1e+03TB', 1e15],
+    ['1e9', 1e9],
   ])('%s is %d bytes', (text, bytes) => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each(['', 'MB', '-5MB', '1.2.3GB', '5XB', '1e9', 'ten'])('rejects %j', (text) => {
+  it.each(['', 'MB', '-5MB', '1.2.3GB', '5XB', 'e9', '1e', '1e+99', 'ten'])('rejects %j', (text) => {
     expect(() => parseSize(text)).toThrow(InputError);
   });
 });

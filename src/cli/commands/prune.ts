@@ -122,7 +122,10 @@ export const pruneCommand: CommandSpec = {
     if (json) write(JSON.stringify(render.pruneJson(plan, outcome, reclaimed)) + '\n');
     else if (quiet) write(render.removedSummary(outcome, reclaimed, plan.estimatedBytes) + '\n');
     else write('\n' + render.renderPruneOutcome(plan, outcome, reclaimed));
+    const failures = render.failureLines(outcome);
+    // Quiet runs (cron) still say what failed, on stderr.
+    if (quiet) for (const line of failures) ctx.stderr.write(line + '\n');
     if (outcome.cancelled) return 130;
-    return render.failureCount(outcome) ? 1 : 0;
+    return failures.length ? 1 : 0;
   },
 };
