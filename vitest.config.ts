@@ -1,20 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// The end-to-end suite runs once per engine, each against its own private daemon and world:
+// TIDY_E2E_ENGINES picks them (comma-separated: 20.10, 26, 26-containerd, or "all").
+const ALL_ENGINES = ['20.10', '26', '26-containerd'];
+const DEFAULT_ENGINES = ['20.10', '26'];
+const wanted = process.env.TIDY_E2E_ENGINES?.trim();
+const engines = !wanted ? DEFAULT_ENGINES : wanted === 'all' ? ALL_ENGINES : wanted.split(',').map((e) => e.trim());
+
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      {
+      ...engines.map((engine) => ({
         test: {
-          name: 'e2e',
+          // The engine and store are in every test's name: "|e2e engine 26-containerd| ...".
+          name: `e2e engine ${engine}`,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
-          // One private daemon world is shared: files run one after another.
+          env: { TIDY_E2E_ENGINE: engine },
+          // One private daemon world per engine is shared: its files run one after another.
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },
-      },
+      })),
     ],
   },
 });

@@ -61,6 +61,8 @@ export interface PrunePlan {
   /** Bytes each category frees, and their sum. */
   bytes: { containers: number; images: number; volumes: number; buildCache: number };
   estimatedBytes: number;
+  /** False when some figure is the daemon's best guess rather than exact (see RemovalPlan.exact). */
+  exact: boolean;
 }
 
 /** Networks docker creates itself; prune never removes them. */
@@ -108,6 +110,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
   // 2. Images no remaining container uses, through rm's planner (same protections).
   let images: PlannedRemoval[] = [];
   let kept: KeptImage[] = [];
+  let imagesExact = true;
   let keepUnder: KeepUnderResult | undefined;
   if (request.images !== 'none' || request.keepUnder !== undefined) {
     const ids = new Set(
@@ -128,6 +131,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     );
     images = removal.removals;
     kept = removal.kept;
+    imagesExact = removal.exact;
     if (request.keepUnder !== undefined) {
       ({ images, result: keepUnder } = leastRecentlyUsedUntil(snapshot, images, request.keepUnder));
     }
@@ -193,6 +197,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     ...(keepUnder ? { keepUnder } : {}),
     bytes,
     estimatedBytes: bytes.containers + bytes.images + bytes.volumes + bytes.buildCache,
+    exact: imagesExact && containers.every((c) => c.sizeRw >= 0) && volumes.every((v) => v.size >= 0),
   };
 }
 

@@ -54,6 +54,8 @@ export interface RemovalPlan {
   kept: KeptImage[];
   /** Layer bytes the plan frees, plus the writable layers of the containers it removes. */
   estimatedBytes: number;
+  /** False when the daemon's data cannot pin the bytes down (the containerd image store, unplaced layer sizes). */
+  exact: boolean;
 }
 
 /** An IMAGE argument that names nothing (rm exits 1, like docker) or is ambiguous or malformed (125). */
@@ -201,6 +203,7 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     removals,
     kept,
     estimatedBytes: bytesFreedByDeleting(snapshot.images, deleteIds) + containerBytes,
+    exact: removals.every((r) => r.action === 'untag' || byId.get(r.image.id)!.exact) && containers.every((c) => c.sizeRw >= 0),
   };
 }
 

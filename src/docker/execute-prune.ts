@@ -26,7 +26,7 @@ export async function executePrune(
 ): Promise<PruneOutcome> {
   const removal = await executeRemoval(
     client,
-    { containers: plan.containers, removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.containers + plan.bytes.images },
+    { containers: plan.containers, removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.containers + plan.bytes.images, exact: plan.exact },
     options,
   );
   const networks = await deleteEach(client, plan.networks, (n) => [`/networks/${encodeURIComponent(n.id)}`, `remove network ${n.name}`]);

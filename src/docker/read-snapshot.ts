@@ -84,7 +84,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
     options.tagTimes &&
       mapConcurrent(snapshotImages, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id))),
   ]);
-  for (const c of snapshotContainers) if (isActive(c)) c.finishedAt = 0;
+  if (options.finishTimes) for (const c of snapshotContainers) if (isActive(c)) c.finishedAt = 0;
   return {
     images: snapshotImages,
     imageStore: imageStoreOf(snapshotImages),

@@ -5,7 +5,7 @@ import { formatBytes } from '../core/units.js';
 import type { PruneOutcome } from '../docker/execute-prune.js';
 import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
-import { renderPlan as renderImagePlan } from './removal.js';
+import { freeingText, renderPlan as renderImagePlan } from './removal.js';
 import { renderTable } from './table.js';
 
 const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
@@ -25,7 +25,7 @@ export function renderPrunePlan(plan: PrunePlan): string {
   );
   if (plan.images.length || plan.kept.length) {
     // rm's table of references, then its kept list; its closing line is replaced by the sweep's.
-    const images = renderImagePlan({ containers: [], removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.images });
+    const images = renderImagePlan({ containers: [], removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.images, exact: plan.exact });
     parts.push(
       `Images (${plan.images.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n` + images.replace(/\nThis deletes [^\n]*\n$/, '').replace(/^To remove:\n/, ''),
     );
@@ -56,7 +56,7 @@ export function renderPrunePlan(plan: PrunePlan): string {
 
 /** One line: what the plan removes and frees. */
 export function planSummary(plan: PrunePlan): string {
-  return `This removes ${counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length)}, freeing ${bytesText(plan.estimatedBytes)}.`;
+  return `This removes ${counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length)}, ${freeingText(plan.estimatedBytes, plan.exact)}.`;
 }
 
 function keepUnderLine(plan: PrunePlan): string {
@@ -153,6 +153,7 @@ export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, re
       : {}),
     estimatedBytesByCategory: plan.bytes,
     estimatedBytes: plan.estimatedBytes,
+    exact: plan.exact,
     reclaimedBytes: reclaimed,
     ...(outcome?.cancelled ? { interrupted: true } : {}),
   };

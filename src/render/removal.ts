@@ -8,6 +8,13 @@ import { renderTable } from './table.js';
 
 const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
 
+/** "freeing 1.2MB (1200000 bytes)", or, when the daemon's data cannot pin it down, an estimate that says so. */
+export function freeingText(bytes: number, exact: boolean): string {
+  return exact
+    ? `freeing ${bytesText(bytes)}`
+    : `freeing about ${bytesText(bytes)} (an estimate: the daemon does not give exact figures for every image here; see docker tidy df)`;
+}
+
 /** What will go, what stays and why, and the exact bytes it frees. */
 export function renderPlan(plan: RemovalPlan): string {
   let out = '';
@@ -45,7 +52,7 @@ export function renderPlan(plan: RemovalPlan): string {
   out += `\nThis deletes ${images} image${images === 1 ? '' : 's'}`;
   if (untags) out += `, untags ${untags} more`;
   if (plan.containers.length) out += ` and removes ${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'}`;
-  out += `, freeing ${bytesText(plan.estimatedBytes)}.\n`;
+  out += `, ${freeingText(plan.estimatedBytes, plan.exact)}.\n`;
   return out;
 }
 
@@ -82,6 +89,7 @@ export function removalJson(plan: RemovalPlan, outcome: RemovalOutcome | undefin
     containersRemoved: outcome ? outcome.containersRemoved : plan.containers.map((c) => c.name),
     saved: outcome?.saved ?? [],
     estimatedBytes: plan.estimatedBytes,
+    exact: plan.exact,
     reclaimedBytes: reclaimed,
     ...(outcome?.cancelled ? { interrupted: true } : {}),
   };

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildWorld, canRunDaemon, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { buildWorld, canRunDaemon, startDaemon, type Engine, type TestDaemon } from '../support/daemon.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const exe = join(root, 'dist', 'docker-tidy');
@@ -20,8 +20,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('e2e', { skip: can.reason });
     return async () => {};
   }
+  // Synchronous: the setups of several engine projects never build at the same time.
   if (isStale()) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  daemon = await startDaemon();
+  daemon = await startDaemon({ engine: (project.config.env?.TIDY_E2E_ENGINE ?? process.env.TIDY_E2E_ENGINE ?? '20.10') as Engine });
   try {
     await buildWorld(daemon);
   } catch (error) {
