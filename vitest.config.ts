@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // The end-to-end suite runs once per engine, each against its own private daemon and world:
-// TIDY_E2E_ENGINES picks them (comma-separated: 20.10, 26, 26-containerd, or "all").
+// all three by default; TIDY_E2E_ENGINES picks some (comma-separated: 20.10, 26, 26-containerd).
 const ALL_ENGINES = ['20.10', '26', '26-containerd'];
-const DEFAULT_ENGINES = ['20.10', '26'];
+const DEFAULT_ENGINES = ALL_ENGINES;
 const wanted = process.env.TIDY_E2E_ENGINES?.trim();
 const engines = !wanted ? DEFAULT_ENGINES : wanted === 'all' ? ALL_ENGINES : wanted.split(',').map((e) => e.trim());
 

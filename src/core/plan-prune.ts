@@ -225,6 +225,9 @@ function leastRecentlyUsedUntil(
   }
   let total = 0;
   for (const { size } of holders.values()) total += size;
+  // On the containerd store the daemon's own total (what df shows) also counts snapshots no image
+  // lists; start from it, so that the limit means what the user sees.
+  if (snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined) total = snapshot.layersSize;
   const beforeBytes = total;
 
   const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, snapshot.containers)]));

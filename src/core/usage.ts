@@ -80,6 +80,10 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       if (index.get(layer.chainId)!.holders > 1) sharedBytes += layer.size;
     }
     const containers = byImage.get(image.id) ?? [];
+    // On the containerd store the daemon's size also counts the image's compressed content, which
+    // the layers (unpacked snapshots) do not: show its size, as docker image ls does, and count
+    // the content as the image's own (docker system df -v does the same).
+    if (containerd) sizeBytes = image.size;
     return {
       image,
       sizeBytes,
@@ -163,7 +167,9 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
     images: {
       total: snapshot.images.length,
       active: imageUsage.filter((u) => !u.unused).length,
-      sizeBytes: totalLayerBytes(snapshot.images),
+      // The containerd store's snapshots include ones no image lists (containers' init layers,
+      // build steps): there the daemon's own total is the only exact one.
+      sizeBytes: snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined ? snapshot.layersSize : totalLayerBytes(snapshot.images),
       reclaimableBytes: bytesFreedByDeleting(snapshot.images, unusedIds),
       exact: imageUsage.every((u) => u.exact),
       items: bySize(imageUsage, (u) => u.sizeBytes),

@@ -13,8 +13,11 @@ const CacheEntry = z.object({
   chainIds: z.array(z.string()),
   sizes: z.array(z.number()),
   known: z.array(z.boolean()),
-  /** The layers added up to the image's size when they were read (the classic store). */
-  summed: z.boolean(),
+  /**
+   * The image's size less its layers when they were read: 0 on the classic store, its compressed
+   * content on the containerd store. A file whose sizes no longer add up is not trusted.
+   */
+  content: z.number().default(0),
 });
 const CacheFile = z.object({ schemaVersion: z.literal(1), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
@@ -41,7 +44,7 @@ export class LayerCache {
     const entry = this.entries.get(imageId);
     const n = entry?.chainIds.length;
     if (!entry || entry.imageSize !== imageSize || entry.sizes.length !== n || entry.known.length !== n) return undefined;
-    if (entry.summed && entry.sizes.reduce((s, x) => s + x, 0) !== imageSize) return undefined;
+    if (entry.sizes.reduce((s, x) => s + x, 0) + entry.content !== imageSize) return undefined;
     return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]! }));
   }
 
@@ -51,7 +54,7 @@ export class LayerCache {
       chainIds: layers.map((l) => l.chainId),
       sizes: layers.map((l) => l.size),
       known: layers.map((l) => l.known),
-      summed: layers.reduce((s, l) => s + l.size, 0) === imageSize,
+      content: imageSize - layers.reduce((s, l) => s + l.size, 0),
     });
     this.dirty = true;
   }

@@ -3,7 +3,7 @@
 // Destructive, so it runs on a world of its own.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { describeE2E, docker, engine, userEnv, world } from './harness.js';
+import { containerdStore, describeE2E, docker, engine, userEnv, world } from './harness.js';
 
 describeE2E('docker tidy df reclaimable', () => {
   let daemon: TestDaemon;
@@ -22,9 +22,11 @@ describeE2E('docker tidy df reclaimable', () => {
     expect(df.code, df.stderr).toBe(0);
     expect(unused.code, unused.stderr).toBe(0);
     const estimate = JSON.parse(df.stdout).images.reclaimableBytes;
-    const doc = JSON.parse(unused.stdout) as { images: { id: string }[]; reclaimableBytes: number };
+    const doc = JSON.parse(unused.stdout) as { images: { id: string }[]; reclaimableBytes: number; exact: boolean };
     expect(estimate).toBeGreaterThan(0);
     expect(doc.reclaimableBytes).toBe(estimate);
+    expect(doc.exact).toBe(!containerdStore);
+    expect(JSON.parse(df.stdout).images.exact).toBe(!containerdStore);
 
     const before = await engine<{ LayersSize: number; Containers: { ImageID: string }[] }>('GET', '/system/df', daemon.host);
     let pending = doc.images.map((i) => i.id);
@@ -40,7 +42,13 @@ describeE2E('docker tidy df reclaimable', () => {
       pending = refused;
     }
     const after = await engine<{ LayersSize: number }>('GET', '/system/df', daemon.host);
-    expect(before.body.LayersSize - after.body.LayersSize).toBe(estimate);
+    if (containerdStore) {
+      // There the daemon also drops snapshots no image lists (build steps' leftovers), and
+      // compressed content no docker figure reports: the estimate, marked as one, is a lower bound.
+      expect(before.body.LayersSize - after.body.LayersSize).toBeGreaterThanOrEqual(estimate);
+    } else {
+      expect(before.body.LayersSize - after.body.LayersSize).toBe(estimate);
+    }
   });
 });
 

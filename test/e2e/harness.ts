@@ -11,6 +11,9 @@ import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '.
 /** The private daemon and executable that global setup provided. */
 export const world = inject('e2e');
 
+/** The suite's engine uses the containerd image store, where sizes mean something else (README). */
+export const containerdStore = world.engine === '26-containerd';
+
 /** `describe` that is skipped, with the reason, when no private daemon could be started. */
 export const describeE2E: typeof describe = (world.skip ? describe.skip : describe) as typeof describe;
 

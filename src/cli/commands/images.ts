@@ -29,13 +29,17 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
   }
   const reclaimable = bytesFreedByDeleting(snapshot.images, new Set(images.map((u) => u.image.id)));
   const notes = unusedOnly ? notesFor(images, all, select.whyFreesNothing) : undefined;
+  const exact = images.every((u) => u.exact);
   if (flags.json) {
     const { imageJson, SCHEMA_VERSION } = await import('../../render/json.js');
     const doc: Record<string, unknown> = {
       schemaVersion: SCHEMA_VERSION,
       images: images.map((u) => (notes?.has(u.image.id) ? { ...imageJson(u), note: notes.get(u.image.id) } : imageJson(u))),
     };
-    if (unusedOnly) doc.reclaimableBytes = reclaimable;
+    if (unusedOnly) {
+      doc.reclaimableBytes = reclaimable;
+      doc.exact = exact;
+    }
     ctx.stdout.write(JSON.stringify(doc) + '\n');
     return 0;
   }
@@ -43,7 +47,8 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
   let out = renderImageTable(images, ctx.now, notes);
   if (unusedOnly) {
     const { formatBytes } = await import('../../core/units.js');
-    out += `${images.length} unused image${images.length === 1 ? '' : 's'}, ${formatBytes(reclaimable, 4)} reclaimable\n`;
+    out += `${images.length} unused image${images.length === 1 ? '' : 's'}, ${exact ? '' : 'about '}${formatBytes(reclaimable, 4)} reclaimable`;
+    out += exact ? '\n' : ' (an estimate: the daemon does not give exact figures for every image here)\n';
   }
   ctx.stdout.write(out);
   return 0;
