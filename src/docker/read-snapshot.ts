@@ -63,36 +63,48 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   // Another docker process per connection pays off only when many images are not cached yet.
   client.setConnections(Math.min(MAX_CONNECTIONS, Math.ceil(missing.length / 100)));
   const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const fresh = await readLayers(client, summary.Id);
+    const fresh = await readLayers(client, summary.Id, summary.Size);
     cache.set(summary.Id, summary.Size, fresh);
     return fresh;
   });
   for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
   cache.save(images.map((i) => i.Id));
 
-  const snapshotContainers = containers.map((c) => toContainer(c, options.usage));
-  const snapshotImages = images.map((s, i) => toImage(s, layers[i]!));
+  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers as Layer[][], options.usage);
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
     // Running containers have not finished: only stopped ones are asked.
     options.finishTimes &&
       mapConcurrent(
-        snapshotContainers.filter((c) => !isActive(c)),
+        snapshot.containers.filter((c) => !isActive(c)),
         LAYER_FETCH_CONCURRENCY,
         async (c) => void (c.finishedAt = await readFinishTime(client, c.id)),
       ),
     options.tagTimes &&
-      mapConcurrent(snapshotImages, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id))),
+      mapConcurrent(snapshot.images, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id))),
   ]);
-  if (options.finishTimes) for (const c of snapshotContainers) if (isActive(c)) c.finishedAt = 0;
+  if (options.finishTimes) for (const c of snapshot.containers) if (isActive(c)) c.finishedAt = 0;
+  if (networks) snapshot.networks = networks.map(toNetwork);
+  return snapshot;
+}
+
+/**
+ * The Snapshot from the daemon's validated answers and each image's layers (pure: the unit tests
+ * build it from answers captured on each engine). `sized`: the containers came from /system/df.
+ */
+export function snapshotFrom(
+  raw: { images: ImageSummary[]; containers: ContainerSummary[]; volumes: VolumeSummary[]; buildCache: BuildCacheSummary[]; layersSize?: number | undefined },
+  layers: readonly Layer[][],
+  sized: boolean,
+): Snapshot {
+  const images = raw.images.map((s, i) => toImage(s, layers[i]!));
   return {
-    images: snapshotImages,
-    imageStore: imageStoreOf(snapshotImages),
-    containers: snapshotContainers,
-    volumes: volumes.map(toVolume),
-    buildCache: buildCache.map(toBuildCache),
-    ...(networks ? { networks: networks.map(toNetwork) } : {}),
-    ...(layersSize === undefined ? {} : { layersSize }),
+    images,
+    imageStore: imageStoreOf(images),
+    containers: raw.containers.map((c) => toContainer(c, sized)),
+    volumes: raw.volumes.map(toVolume),
+    buildCache: raw.buildCache.map(toBuildCache),
+    ...(raw.layersSize === undefined ? {} : { layersSize: raw.layersSize }),
   };
 }
 
@@ -119,12 +131,22 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
-async function readLayers(client: EngineClient, id: string): Promise<Layer[]> {
+async function readLayers(client: EngineClient, id: string, listedSize: number): Promise<Layer[]> {
   const path = `/images/${encodeURIComponent(id)}`;
   const [rawInspect, rawHistory] = await Promise.all([
     client.getJson(`${path}/json`, `GET /images/${id}/json`),
     client.getJson(`${path}/history`, `GET /images/${id}/history`),
   ]);
+  return layersFrom(rawInspect, rawHistory, id, listedSize);
+}
+
+/**
+ * An image's layers, by chain ID with their bytes, from its inspect and history answers (pure).
+ * `listedSize` is its size in the image list: on the containerd store that is its compressed
+ * content (the inspect size) plus its unpacked snapshots, and history can fall short of the
+ * snapshots' disk usage (legacy-builder layers); the difference goes to its top layer, not exact.
+ */
+export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string, listedSize: number): Layer[] {
   const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
   const history = expectShape(ImageHistory, rawHistory, `GET /images/${id}/history`);
   const diffIds = inspect.RootFS.Layers;
@@ -132,8 +154,15 @@ async function readLayers(client: EngineClient, id: string): Promise<Layer[]> {
     diffIds,
     history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy })),
   );
-  const chainIds = chainIdsOf(diffIds);
-  return chainIds.map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
+  const layers = chainIdsOf(diffIds).map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
+  const top = layers[layers.length - 1];
+  const unpacked = listedSize - inspect.Size;
+  const missing = unpacked - layers.reduce((s, l) => s + l.size, 0);
+  if (listedSize !== inspect.Size && top && missing > 0) {
+    top.size += missing;
+    top.known = false;
+  }
+  return layers;
 }
 
 /**

@@ -1,0 +1,123 @@
+// The pure core on the Engine API answers captured from each engine and store
+// (scripts/capture-fixtures.mjs records them with the daemon's version): what each store's figures
+// mean, and that the snapshot model agrees with the daemon's own totals on every one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { planPrune } from '../../src/core/plan-prune.js';
+import { planRemoval } from '../../src/core/plan-removal.js';
+import { analyzeImages, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
+import { ContainerSummary, expectShape, ImageSummary, SystemDf } from '../../src/docker/raw.js';
+import { layersFrom, snapshotFrom } from '../../src/docker/read-snapshot.js';
+
+interface Fixture {
+  engine: string;
+  version: { Version: string; ApiVersion: string };
+  systemDf: unknown;
+  images: unknown;
+  containers: unknown;
+  perImage: Record<string, { inspect: unknown; history: unknown }>;
+}
+
+const load = (engine: string): Fixture => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'engines', `${engine}.json`), 'utf8')) as Fixture;
+
+/** The snapshot the adapter builds from /system/df, as `docker tidy df` reads it. */
+function snapshotOf(f: Fixture) {
+  const df = expectShape(SystemDf, f.systemDf, 'GET /system/df');
+  const layers = df.Images.map((i) => layersFrom(f.perImage[i.Id]!.inspect, f.perImage[i.Id]!.history, i.Id, i.Size));
+  const snapshot = snapshotFrom(
+    { images: df.Images, containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache, layersSize: df.LayersSize },
+    layers,
+    true,
+  );
+  return { df, snapshot };
+}
+
+describe.each([
+  ['20.10', '20.10', 'classic'],
+  ['26', '26.1', 'classic'],
+  ['26-containerd', '26.1', 'containerd'],
+] as const)('engine %s (captured)', (engine, version, store) => {
+  const fixture = load(engine);
+  const { df, snapshot } = snapshotOf(fixture);
+
+  it(`was captured on engine ${version}`, () => {
+    expect(fixture.version.Version.startsWith(version)).toBe(true);
+  });
+
+  it('every answer validates, in both the list and the /system/df shape', () => {
+    expect(expectShape(z.array(ImageSummary), fixture.images, 'GET /images/json')).toHaveLength(df.Images.length);
+    expect(expectShape(z.array(ContainerSummary), fixture.containers, 'GET /containers/json')).toHaveLength(df.Containers.length);
+  });
+
+  it(`is recognised as the ${store} store`, () => {
+    expect(snapshot.imageStore).toBe(store);
+  });
+
+  it("df's totals are the daemon's own", () => {
+    const usage = computeDiskUsage(snapshot);
+    expect(usage.images.sizeBytes).toBe(df.LayersSize);
+    expect(usage.containers.sizeBytes).toBe(df.Containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0));
+    expect(usage.volumes.sizeBytes).toBe(df.Volumes.reduce((s, v) => s + Math.max(0, v.UsageData.Size), 0));
+    expect(usage.buildCache.sizeBytes).toBe(df.BuildCache.filter((b) => !b.Shared).reduce((s, b) => s + b.Size, 0));
+    expect(usage.images.exact).toBe(store === 'classic');
+  });
+
+  it("each image's size is the daemon's; on the classic store its layers add up to it", () => {
+    for (const u of analyzeImages(snapshot)) {
+      expect(u.sizeBytes).toBe(u.image.size);
+      const layers = u.image.layers.reduce((s, l) => s + l.size, 0);
+      if (store === 'classic') expect(layers).toBe(u.image.size);
+      // containerd: the size also counts the compressed content, which inspect reports as Size.
+      else {
+        const inspect = fixture.perImage[u.image.id]!.inspect as { Size: number };
+        expect(layers + inspect.Size).toBe(u.image.size);
+      }
+    }
+    if (store === 'classic') expect(totalLayerBytes(snapshot.images)).toBe(df.LayersSize);
+  });
+
+  it('build-cache records carry their parents (engine 26 sends them as " Parents")', () => {
+    const withParents = snapshot.buildCache.filter((b) => (b.parents ?? []).length > 0);
+    expect(withParents.length).toBeGreaterThan(0);
+    const ids = new Set(snapshot.buildCache.map((b) => b.id));
+    for (const b of withParents) for (const p of b.parents!) expect(ids.has(p)).toBe(true);
+  });
+
+  it('tagged images count as local-only only where the store can tell (classic: no RepoDigests)', () => {
+    const tagged = analyzeImages(snapshot).filter((u) => u.image.tags.length > 0);
+    const local = tagged.filter((u) => u.localOnly).map((u) => u.image.tags[0]).sort();
+    if (store === 'containerd') expect(local).toHaveLength(tagged.length);
+    else expect(local).toEqual(['moving:tag', 'myapp:1.0', 'myapp:1.1', 'tool:dev', 'webapp:latest']);
+  });
+
+  it('rm and prune estimates are exact on the classic store and say they are not on containerd', () => {
+    const rm = planRemoval(snapshot, {
+      images: [],
+      match: [],
+      filter: { unused: true },
+      exclude: [],
+      withContainers: false,
+      includeLocal: true,
+      save: false,
+    });
+    expect(rm.removals.length).toBeGreaterThan(0);
+    expect(rm.exact).toBe(store === 'classic');
+    const prune = planPrune(snapshot, {
+      containers: true,
+      images: 'unused',
+      networks: false,
+      volumes: 'anonymous',
+      buildCache: 'all',
+      labels: [],
+      exclude: [],
+      includeLocal: true,
+      save: false,
+    });
+    expect(prune.exact).toBe(store === 'classic');
+    // Anonymous volumes are told apart on every engine (20.10 has no label for them).
+    expect(prune.volumes).toHaveLength(1);
+    expect(prune.volumes[0]!.name).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
