@@ -79,11 +79,10 @@ export function protectionsFromFlags(
   };
 }
 
-/** Progress on stderr when it is a terminal ("Removing images: 3/10, 12.5MB freed"); nothing otherwise. */
+/** Progress on stderr when it is a terminal ("Removing: 3/10 references, 12.5MB freed"); nothing otherwise. */
 export function progressOn(stderr: NodeJS.WritableStream & { isTTY?: boolean }, format: (bytes: number) => string): ProgressListener | undefined {
   if (!stderr.isTTY) return undefined;
-  return (done, total, bytes) => {
-    stderr.write(`\rRemoving images: ${done}/${total}, ${format(bytes)} freed`);
-    if (done === total) stderr.write('\n');
+  return (done, total, bytes, final) => {
+    stderr.write(`\rRemoving: ${done}/${total} references, ${format(bytes)} freed${final ? '\n' : ''}`);
   };
 }

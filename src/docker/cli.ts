@@ -42,6 +42,16 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
       { cause },
     );
   }
+  if (command === 'docker system dial-stdio') {
+    // The connection was up and ended under us: most often the daemon stopped or restarted.
+    const exit = (cause as { exitCode?: number; signal?: string } | undefined) ?? {};
+    const how = exit.signal ? `was killed (${exit.signal})` : exit.exitCode !== undefined ? `exited with code ${exit.exitCode}` : 'ended';
+    return new TidyError(
+      `lost the connection to ${describeDaemon(target, dialed)}: docker system dial-stdio ${how}${text ? `: ${firstLine(text)}` : ''}`,
+      'is the daemon still running? check it ("docker info"), then run the command again',
+      { cause },
+    );
+  }
   return new TidyError(`${command} failed: ${firstLine(text) || String((cause as Error | undefined)?.message ?? 'unknown error')}`, undefined, {
     cause,
   });

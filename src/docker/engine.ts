@@ -80,9 +80,13 @@ export class EngineClient {
     return parseJson(body, what);
   }
 
-  /** Sends a request with any method to a versioned API path; returns the parsed JSON body (or null). */
-  async requestJson(method: string, path: string, what: string): Promise<unknown> {
-    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what);
+  /**
+   * Sends a request with any method to a versioned API path; returns the parsed JSON body (or
+   * null). `finishOnAbort`: a request already sent runs to its end (within the timeout) when the
+   * run is interrupted, so that a removal in flight is reported as done or failed, never lost.
+   */
+  async requestJson(method: string, path: string, what: string, options: { finishOnAbort?: boolean } = {}): Promise<unknown> {
+    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what, options.finishOnAbort === true);
     return body.length === 0 ? null : parseJson(body, what);
   }
 
@@ -95,7 +99,12 @@ export class EngineClient {
     }
   }
 
-  private send(method: string, path: string, what: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  private send(
+    method: string,
+    path: string,
+    what: string,
+    finishOnAbort = false,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
     if (target.signal.aborted) return Promise.reject(new CancelledError());
     return new Promise((resolve, reject) => {
@@ -127,7 +136,7 @@ export class EngineClient {
         req.destroy();
         finish(new CancelledError());
       };
-      target.signal.addEventListener('abort', onAbort, { once: true });
+      if (!finishOnAbort) target.signal.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
         req.destroy();
         this.close();

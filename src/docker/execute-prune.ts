@@ -51,7 +51,7 @@ async function pruneBuildCache(client: EngineClient, records: readonly BuildCach
       const filters = encodeURIComponent(JSON.stringify({ id: { [record.id]: true } }));
       const what = `prune build cache ${record.id}`;
       try {
-        const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what), what);
+        const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what, { finishOnAbort: true }), what);
         if (answer.CachesDeleted.includes(record.id)) {
           result.removed.push(record);
           progress = true;

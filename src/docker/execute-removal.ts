@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
 import { CancelledError } from '../errors.js';
 import { saveImageTo } from './cli.js';
+import { mapConcurrent } from './concurrency.js';
 import { EngineApiError, type EngineClient } from './engine.js';
 
 /** What happened to each planned removal. */
@@ -21,11 +22,12 @@ export interface RemovalOutcome {
   cancelled: boolean;
 }
 
-/** How many image removals to have in flight at once. */
+/** How many image removals to have in flight at once, and references of one image. */
 const REMOVAL_CONCURRENCY = 4;
+const REF_CONCURRENCY = 4;
 
-/** Progress after each image: done, total, estimated bytes freed so far. */
-export type ProgressListener = (done: number, total: number, bytes: number) => void;
+/** Progress: references done, references in all, estimated bytes freed so far; `final` once at the end. */
+export type ProgressListener = (done: number, total: number, bytes: number, final: boolean) => void;
 
 /** Executes the plan; a failure on one image does not stop the others. */
 export async function executeRemoval(
@@ -87,20 +89,32 @@ export async function executeRemoval(
     else active -= 1;
   };
   client.setConnections(REMOVAL_CONCURRENCY);
+  // Progress counts references (an image with 5,000 tags is 5,000 steps); bytes as images complete.
+  const totalRefs = plan.removals.reduce((s, r) => s + r.refs.length, 0);
+  let lastReport = 0;
+  const report = (force = false): void => {
+    const now = Date.now();
+    if (!options.onProgress || (!force && now - lastReport < 100)) return;
+    lastReport = now;
+    options.onProgress(done, totalRefs, bytes, false);
+  };
   const removeOne = async (removal: PlannedRemoval): Promise<void> => {
     await Promise.all((waitsFor.get(removal) ?? []).map((d) => finished.get(d)));
     await acquire();
     try {
       if (signal.aborted || failedSaves.has(removal)) return;
       try {
-        const gone = await removeRefs(client, removal, outcome.deletedIds);
+        const gone = await removeRefs(client, removal, outcome.deletedIds, () => {
+          done += 1;
+          report();
+        });
         outcome.removed.push({ removal, alreadyGone: gone });
         bytes += removal.bytes;
       } catch (error) {
         if (error instanceof CancelledError) return;
         outcome.failed.push({ removal, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
       }
-      options.onProgress?.(++done, plan.removals.length, bytes);
+      report(true);
     } finally {
       release();
     }
@@ -108,6 +122,7 @@ export async function executeRemoval(
   // Children come first in the plan, so every dependency's promise exists before it is awaited.
   for (const removal of plan.removals) finished.set(removal, removeOne(removal));
   await Promise.all(finished.values());
+  if (plan.removals.length) options.onProgress?.(done, totalRefs, bytes, true);
   outcome.cancelled = signal.aborted;
   return outcome;
 }
@@ -126,7 +141,7 @@ export async function deleteEach<T>(
     if (client.target.signal.aborted) break;
     const [path, what] = request(item);
     try {
-      await client.requestJson('DELETE', path, what);
+      await client.requestJson('DELETE', path, what, { finishOnAbort: true });
       result.removed.push(item);
     } catch (error) {
       if (error instanceof CancelledError) break;
@@ -158,12 +173,24 @@ function dependents(removals: readonly PlannedRemoval[]): Map<PlannedRemoval, Pl
   return result;
 }
 
-// Removes the references one by one, never with force. True when the image was already gone.
-async function removeRefs(client: EngineClient, removal: PlannedRemoval, deleted: Set<string>): Promise<boolean> {
+/** An image whose removal was interrupted between two of its references. */
+class InterruptedRemoval extends Error {
+  override name = 'InterruptedRemoval';
+}
+
+// Removes the references, never with force: all but the last a few at a time (each only untags),
+// then the last, which deletes the image when the plan says so. True when the image was already gone.
+async function removeRefs(client: EngineClient, removal: PlannedRemoval, deleted: Set<string>, onRef: () => void): Promise<boolean> {
   let missing = 0;
-  for (const ref of removal.refs) {
+  let started = 0;
+  const removeRef = async (ref: string): Promise<void> => {
+    if (client.target.signal.aborted) {
+      throw new InterruptedRemoval(`interrupted after removing ${started} of its ${removal.refs.length} references`);
+    }
+    started += 1;
+    onRef();
     try {
-      const answer = await client.requestJson('DELETE', `/images/${encodeURIComponent(ref)}`, `remove ${ref}`);
+      const answer = await client.requestJson('DELETE', `/images/${encodeURIComponent(ref)}`, `remove ${ref}`, { finishOnAbort: true });
       // The daemon answers [{"Untagged": ref}, ..., {"Deleted": id}, ...].
       for (const entry of Array.isArray(answer) ? answer : []) {
         const id = (entry as { Deleted?: unknown }).Deleted;
@@ -173,7 +200,13 @@ async function removeRefs(client: EngineClient, removal: PlannedRemoval, deleted
       if (!(error instanceof EngineApiError) || error.status !== 404) throw error;
       missing += 1;
     }
-  }
+  };
+  const [last, ...others] = [...removal.refs].reverse();
+  // Each untag is independent: a refusal of one does not stop the others; the first is reported.
+  let failure: unknown;
+  await mapConcurrent(others.reverse(), REF_CONCURRENCY, (ref) => removeRef(ref).catch((error: unknown) => void (failure ??= error)));
+  if (failure !== undefined) throw failure;
+  if (last !== undefined) await removeRef(last);
   return missing === removal.refs.length;
 }
 

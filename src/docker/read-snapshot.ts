@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { pairHistoryWithLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type Volume } from '../core/snapshot.js';
+import { mapConcurrent } from './concurrency.js';
 import { EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import {
@@ -211,19 +212,6 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
     out.push(prev === undefined ? diffId : 'sha256:' + createHash('sha256').update(`${prev} ${diffId}`).digest('hex'));
   }
   return out;
-}
-
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function toImage(s: ImageSummary, layers: Layer[]): Image {

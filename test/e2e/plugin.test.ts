@@ -169,6 +169,23 @@ describeE2E('usage errors and failures', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it.each([
+    ['rm', ['rm', '--unused', '--include-local', '-f', '--json'], 'garbage', /GET \/images\/json: the daemon's answer is not valid JSON/],
+    ['rm', ['rm', '--unused', '--include-local', '-f', '--json'], 'schema', /GET \/images\/json: unexpected answer from the daemon/],
+    ['prune', ['prune', '-a', '--all-volumes', '-f', '--json'], 'garbage', /GET \/system\/df: the daemon's answer is not valid JSON/],
+    ['prune', ['prune', '-a', '--all-volumes', '-f', '--json'], 'crash', /segmentation fault \(injected\)/],
+    ['prune', ['prune', '-a', '-f', '--json'], 'hang', /no answer from docker within 1s/],
+  ])('%s fails clearly, removes nothing and prints no half JSON when docker answers with %s', async (_, args, mode, message) => {
+    const { env } = fakeEnv(mode, { DOCKER_TIDY_TIMEOUT: '1', FAKE_DOCKER_LOG: join(mkdtempSync(join(tmpdir(), 'tidy-fake-')), 'log') });
+    const r = await run(world.exe!, args, env, { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    const log = existsSync(env.FAKE_DOCKER_LOG!) ? readFileSync(env.FAKE_DOCKER_LOG!, 'utf8') : '';
+    if (mode === 'garbage' || mode === 'schema') expect(log).toMatch(/^GET \/v1\.41\//m);
+    expect(log).not.toMatch(/^(DELETE|POST) /m);
+  });
+
   it('says the daemon is too old when its API predates what docker tidy needs', async () => {
     const { env } = fakeEnv('old');
     const r = await run(world.exe!, ['df'], env, { timeoutMs: 30_000 });

@@ -36,6 +36,8 @@ export interface TestDaemon {
   env: Record<string, string>;
   /** Stops the daemon, its containers and registry, and removes DIR (TIDY_KEEP_DAEMON_DIR=1 keeps it). */
   stop(): Promise<void>;
+  /** Stops it (after a crash too) and starts it again on the same data, with a new token. */
+  restart(): Promise<void>;
 }
 
 /** Whether this machine can start a private dockerd (root; dockerd present or installable). */
@@ -106,13 +108,21 @@ export async function startDaemon(opts: { engine?: Engine } = {}): Promise<TestD
   }
   startedHere.set(dir, token);
   let stopping: Promise<void> | undefined;
-  return {
+  const daemon: TestDaemon = {
     dir,
     host: env.DOCKER_HOST,
     token,
     registry: env.TIDY_REGISTRY!,
     engine,
     env,
+    restart: async () => {
+      await script('daemon.sh', ['stop', dir]);
+      await script('daemon.sh', ['start', ...flags[engine], dir]);
+      daemon.env = parseEnv(readFileSync(join(dir, 'env'), 'utf8'));
+      daemon.token = readFileSync(join(dir, 'token'), 'utf8').trim();
+      daemon.registry = daemon.env.TIDY_REGISTRY!;
+      startedHere.set(dir, daemon.token);
+    },
     stop: () =>
       (stopping ??= (async () => {
         await script('daemon.sh', ['stop', dir]);
@@ -120,6 +130,7 @@ export async function startDaemon(opts: { engine?: Engine } = {}): Promise<TestD
         if (process.env.TIDY_KEEP_DAEMON_DIR !== '1') rmSync(dir, { recursive: true, force: true });
       })()),
   };
+  return daemon;
 }
 
 /** Builds the fixture world (scripts/world.sh; its header lists what is in it) in the daemon. */

@@ -1,0 +1,137 @@
+// Removal under faults, on a world of its own: interrupted in the middle (SIGTERM to docker, which
+// closes the plugin socket), the daemon dying in the middle, and 5,000 references in one run.
+// Each asserts what was reported against what the daemon then holds: nothing lost unreported,
+// nothing left running, and the same command, run again, finishing the job.
+import { readdirSync, readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { describeE2E, docker, engine, freshWorld, run } from './harness.js';
+
+interface RmDoc {
+  removed: { id: string; tags: string[] }[];
+  failed: { id: string; tags: string[]; error: string }[];
+  interrupted?: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Processes whose environment points DOCKER_HOST at `host` (the plugin's docker children among them). */
+function processesFor(host: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+      if (environ.includes(`DOCKER_HOST=${host}`) && /dial-stdio|docker-tidy/.test(cmd)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+describeE2E('removal under faults', () => {
+  const world = freshWorld();
+  const host = (): string => world.daemon().host;
+  const bulkTags = async (prefix: string): Promise<string[]> =>
+    (await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', host())).body.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix));
+
+  /** `count` distinct small images named PREFIX-N:1, imported from tars with their own bytes. */
+  async function makeImages(prefix: string, count: number): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'tidy-bulk-'));
+    const make = async (n: number): Promise<void> => {
+      const root = join(dir, String(n));
+      mkdirSync(root);
+      writeFileSync(join(root, 'data'), `${prefix} ${n} ${Math.random()}`.repeat(2000));
+      expect((await run('tar', ['-C', root, '-cf', `${root}.tar`, '.'], process.env)).code).toBe(0);
+      const r = await docker(['import', `${root}.tar`, `${prefix}-${n}:1`], world.env());
+      expect(r.code, r.stderr).toBe(0);
+    };
+    for (let n = 0; n < count; n += 6) await Promise.all(Array.from({ length: Math.min(6, count - n) }, (_, i) => make(n + i)));
+  }
+
+  /** Starts `docker tidy rm` on the bulk images; resolves once `gone` of them have been removed. */
+  async function startRemoval(prefix: string, total: number, gone: number) {
+    let pid = 0;
+    const finished = run('docker', ['tidy', 'rm', '--match', `^${prefix}-`, '--include-local', '-f', '--json'], world.env(), {
+      onSpawn: (p) => (pid = p),
+      timeoutMs: 120_000,
+    });
+    for (let i = 0; i < 2000 && (await bulkTags(prefix)).length > total - gone; i++) await sleep(10);
+    return { pid, finished };
+  }
+
+  it('SIGTERM in the middle: stops starting removals, reports exactly what was done, exits 130, leaves no docker child', async () => {
+    await makeImages('interrupt', 60);
+    const { pid, finished } = await startRemoval('interrupt', 60, 3);
+    const children = processesFor(host());
+    expect(children.length).toBeGreaterThan(0);
+    process.kill(pid, 'SIGTERM');
+    const r = await finished;
+    expect(r.code, r.stderr).toBe(130);
+    const doc = JSON.parse(r.stdout) as RmDoc;
+    expect(doc.interrupted).toBe(true);
+    const left = new Set(await bulkTags('interrupt'));
+    // Everything reported removed is gone; everything not reported is still there.
+    const reported = doc.removed.flatMap((x) => x.tags);
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported.length).toBeLessThan(60);
+    for (const tag of reported) expect(left.has(tag)).toBe(false);
+    expect(left.size + reported.length).toBe(60);
+    // No docker process it started outlives it.
+    for (let i = 0; i < 100 && processesFor(host()).some((p) => children.includes(p)); i++) await sleep(50);
+    expect(processesFor(host()).filter((p) => children.includes(p))).toEqual([]);
+    // The same command finishes the job.
+    const again = await docker(['tidy', 'rm', '--match', '^interrupt-', '--include-local', '-f', '--json'], world.env());
+    expect(again.code, again.stderr).toBe(0);
+    expect(await bulkTags('interrupt')).toEqual([]);
+  });
+
+  it('the daemon dying in the middle: reports what was removed and what failed, exits 1; run again after it is back, it finishes', async () => {
+    await makeImages('crash', 60);
+    const { finished } = await startRemoval('crash', 60, 3);
+    process.kill(Number(readFileSync(join(world.daemon().dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
+    const r = await finished;
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as RmDoc;
+    expect(doc.removed.length).toBeGreaterThan(0);
+    expect(doc.failed.length).toBeGreaterThan(0);
+    expect(doc.removed.length + doc.failed.length).toBeLessThanOrEqual(60);
+    expect(doc.failed[0]!.error).toMatch(/daemon|connect|EOF|closed|reset/i);
+
+    await world.daemon().restart();
+    const env = { ...world.env(), DOCKER_HOST: world.daemon().host };
+    const left = await bulkTags('crash');
+    // Nothing reported removed came back; nothing else went.
+    for (const tag of doc.removed.flatMap((x) => x.tags)) expect(left).not.toContain(tag);
+    expect(left.length).toBeGreaterThanOrEqual(60 - doc.removed.length - 4);
+    const again = await docker(['tidy', 'rm', '--match', '^crash-', '--include-local', '-f', '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await bulkTags('crash')).toEqual([]);
+  });
+
+  it('removes 5,000 references in one run, with progress on a terminal', async () => {
+    // 5,000 tags of one image: each a reference to remove, no argument list anywhere.
+    const target = (await engine<{ Id: string; RepoTags: string[] | null }[]>('GET', '/images/json', host())).body.find((i) =>
+      (i.RepoTags ?? []).includes('busybox:latest'),
+    )!.Id;
+    for (let n = 0; n < 5000; n += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const r = await engine('POST', `/images/${target}/tag?repo=many/ref${n + i}&tag=v1`, host());
+          expect(r.status).toBe(201);
+        }),
+      );
+    }
+    expect(await bulkTags('many/')).toHaveLength(5000);
+    // `script` gives it a terminal, so it shows progress (stdout and stderr both land there).
+    const r = await run('script', ['-qec', "docker tidy rm --match '^many/' -f", '/dev/null'], world.env(), { timeoutMs: 300_000 });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/Removing: \d+\/5000 references/);
+    expect(r.stdout).toContain('Removing: 5000/5000 references');
+    expect(await bulkTags('many/')).toEqual([]);
+    expect((await engine('GET', '/images/busybox:latest/json', host())).status).toBe(200);
+  });
+});
