@@ -37,14 +37,19 @@ function regexes(flags: Flags, name: string, where: string): RegExp[] {
 /** The ImageFilter that the shared filter flags describe. */
 export function imageFilterFromFlags(flags: Flags, where: string, now: number): ImageFilter {
   const time = (text: string): number => parseTimestamp(text, now);
+  const olderThan = flagValue(flags, 'older-than', where, time);
+  const newerThan = flagValue(flags, 'newer-than', where, time);
+  if (olderThan !== undefined && newerThan !== undefined && newerThan >= olderThan) {
+    throw new UsageError('--newer-than must be a time before --older-than: together they select nothing', where);
+  }
   return {
     match: regexes(flags, 'match', where),
     exclude: regexes(flags, 'exclude', where),
     dangling: flags.dangling === true,
     unused: flags.unused === true,
     localOnly: flags['local-only'] === true,
-    olderThan: flagValue(flags, 'older-than', where, time),
-    newerThan: flagValue(flags, 'newer-than', where, time),
+    olderThan,
+    newerThan,
     largerThan: flagValue(flags, 'larger-than', where, parseSize),
   };
 }

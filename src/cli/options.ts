@@ -27,7 +27,7 @@ export const imageFilterOptions: Record<string, OptionSpec> = {
   exclude: { type: 'string', repeat: true, valueName: 'regex', describe: 'Leave out images with a reference matching this regex (repeatable)' },
   dangling: { type: 'boolean', describe: 'Only untagged images' },
   'older-than': { type: 'string', valueName: 'time', describe: 'Only images created before this: a duration (24h, 30m), a date (2020-07-07), a date-time or a Unix timestamp' },
-  'newer-than': { type: 'string', valueName: 'time', describe: 'Only images created after this (same forms as --older-than)' },
+  'newer-than': { type: 'string', valueName: 'time', describe: 'Only images created after this (same forms as --older-than; must be before --older-than)' },
   'larger-than': { type: 'string', valueName: 'size', describe: 'Only images larger than this (500MB, 1.5GB, 1GiB, or bytes)' },
 };
 

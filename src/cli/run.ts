@@ -3,6 +3,7 @@
 import type { EngineClient } from '../docker/engine.js';
 import { dockerTarget } from '../docker/target.js';
 import { CancelledError, TidyError, UsageError } from '../errors.js';
+import { sanitizeLines } from '../render/text.js';
 import { watchCancellation } from '../plugin/cancel.js';
 import { parseInvocation, type Invocation } from '../plugin/invocation.js';
 import type { CommandContext } from './command.js';
@@ -82,7 +83,8 @@ function unknownCommand(word: string): UsageError {
 
 /** Prints an error docker's way and returns the exit code for it. */
 function report(error: unknown, debug: boolean): number {
-  const write = (text: string): void => void process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  // Messages can quote the daemon, and through it names: no terminal escapes get through.
+  const write = (text: string): void => void process.stderr.write(sanitizeLines(text.endsWith('\n') ? text : text + '\n'));
   if (error instanceof UsageError) {
     // docker: "unknown flag: --foo\nSee 'docker ps --help'."
     write(error.helpCommand ? `${error.message}\nSee '${error.helpCommand} --help'.` : error.message);

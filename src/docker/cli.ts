@@ -69,7 +69,8 @@ function firstLine(text: string): string {
 
 /** Runs `docker save REFS...` with its output going straight to an open file descriptor. */
 export async function saveImageTo(target: DockerTarget, refs: string[], fd: number): Promise<void> {
-  const args = ['save', ...refs];
+  // "--": nothing from an image's name is ever read as an option.
+  const args = ['save', '--', ...refs];
   try {
     await execa(target.binary, [...target.globals.argv, ...args], {
       env: target.env,

@@ -7,6 +7,7 @@ import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
 import { freeingText, renderPlan as renderImagePlan } from './removal.js';
 import { renderTable } from './table.js';
+import { sanitizeLines } from './text.js';
 
 const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
 
@@ -98,7 +99,7 @@ export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, recla
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
   if (plan.keepUnder) lines.push(keepUnderLine(plan));
   lines.push(removedSummary(outcome, reclaimed, plan.estimatedBytes));
-  return lines.join('\n') + '\n';
+  return sanitizeLines(lines.join('\n')) + '\n';
 }
 
 /** One line per failed removal, in every category. */

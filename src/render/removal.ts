@@ -5,6 +5,7 @@ import type { RemovalOutcome } from '../docker/execute-removal.js';
 import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
 import { renderTable } from './table.js';
+import { sanitizeLines } from './text.js';
 
 const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
 
@@ -72,7 +73,7 @@ export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclai
   for (const path of outcome.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
   lines.push(`Freed ${bytesText(reclaimed)} by what the daemon deleted; estimated ${bytesText(plan.estimatedBytes)}`);
-  return lines.join('\n') + '\n';
+  return sanitizeLines(lines.join('\n')) + '\n';
 }
 
 /** The `rm --json` document. */

@@ -5,11 +5,7 @@ import stringWidth from 'string-width';
 const MIN_WIDTH = 10;
 const PADDING = 3;
 
-/** Replaces control characters (terminal escapes in an image name or label) with "?". */
-export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+import { sanitize } from './text.js';
 
 /** Renders rows under headers as docker aligns them; every cell is sanitized. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

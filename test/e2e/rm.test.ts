@@ -80,7 +80,17 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
   });
 
   it('rejects bad input with exit 125 before asking docker to change anything', async () => {
-    for (const args of [['Postgres:13'], ['--keep-last', '-2', '--dangling'], [], ['--save', '/tmp/x', '--include-local', '--dangling']]) {
+    for (const args of [
+      ['Postgres:13'],
+      ['--keep-last', '-2', '--dangling'],
+      [],
+      ['--save', '/tmp/x', '--include-local', '--dangling'],
+      ['--older-than', '48h', '--newer-than', '24h'],
+      ['--match', '(unclosed'],
+      ['--larger-than', '5XB', '--unused'],
+      ['--older-than', '2020-02-30'],
+      ['sha256:'],
+    ]) {
       const r = await docker(['tidy', 'rm', '-f', ...args], world.env());
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(125);
     }

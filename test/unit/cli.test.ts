@@ -30,6 +30,20 @@ describe('parseCommandArgs', () => {
   });
 });
 
+describe('flag values', () => {
+  it('rejects an age range that selects nothing, naming both flags, and accepts a real one', async () => {
+    const { imageFilterFromFlags } = await import('../../src/cli/flag-values.js');
+    const now = 1_700_000_000;
+    expect(() => imageFilterFromFlags({ 'older-than': '48h', 'newer-than': '24h' }, 'docker tidy rm', now)).toThrow(
+      /--newer-than must be a time before --older-than/,
+    );
+    expect(imageFilterFromFlags({ 'older-than': '24h', 'newer-than': '48h' }, 'docker tidy rm', now)).toMatchObject({
+      olderThan: now - 86_400,
+      newerThan: now - 172_800,
+    });
+  });
+});
+
 describe('help', () => {
   it('lists every command in docker layout', () => {
     const text = renderRootHelp(commands);

@@ -78,7 +78,11 @@ export const pruneCommand: CommandSpec = {
       ...protections,
     } as const;
 
-    const [{ readSnapshot }, render] = await Promise.all([import('../../docker/read-snapshot.js'), import('../../render/prune.js')]);
+    const [{ readSnapshot }, render, { sanitize }] = await Promise.all([
+      import('../../docker/read-snapshot.js'),
+      import('../../render/prune.js'),
+      import('../../render/text.js'),
+    ]);
     const engine = await ctx.engine();
     const lastUsed = request.images !== 'none' && (until !== undefined || keepUnder !== undefined);
     const snapshot = await readSnapshot(engine, {
@@ -124,7 +128,7 @@ export const pruneCommand: CommandSpec = {
     else write('\n' + render.renderPruneOutcome(plan, outcome, reclaimed));
     const failures = render.failureLines(outcome);
     // Quiet runs (cron) still say what failed, on stderr.
-    if (quiet) for (const line of failures) ctx.stderr.write(line + '\n');
+    if (quiet) for (const line of failures) ctx.stderr.write(sanitize(line) + '\n');
     if (outcome.cancelled) return 130;
     return failures.length ? 1 : 0;
   },
