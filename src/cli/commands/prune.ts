@@ -25,7 +25,9 @@ export const pruneCommand: CommandSpec = {
     'together take at most SIZE; if images in use or protected keep it above, says by how much.\n\n' +
     'Never removed: running containers and what they use. Kept unless asked: images that exist only\n' +
     'on this host (--include-local, --save). Networks are kept while any container, even a stopped\n' +
-    'one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
+    'one that stays, is attached. Build-cache records have no labels: --filter label leaves them.\n\n' +
+    'Refused as meaningless or contradictory (exit 125): --quiet with --json, --save with\n' +
+    '--include-local, --keep-under with category flags that leave out --images.',
   options: {
     all: { type: 'boolean', short: 'a', describe: 'Remove every unused image, not only dangling ones, and all unused build cache' },
     volumes: { type: 'boolean', describe: 'Also remove unused anonymous volumes' },
