@@ -112,6 +112,59 @@ describeE2E('removal under faults', () => {
     expect(await bulkTags('crash')).toEqual([]);
   });
 
+  it('prune: SIGTERM in the middle, then the daemon dying in the middle; each reported exactly, and a rerun finishes', async () => {
+    const containerNames = async (): Promise<string[]> =>
+      (await engine<{ Names: string[] }[]>('GET', '/containers/json?all=1', host())).body.map((c) => c.Names[0]!.slice(1)).filter((n) => n.startsWith('stopped-'));
+    const create = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i += 10) {
+        await Promise.all(
+          Array.from({ length: Math.min(10, n - i) }, async (_, k) => {
+            const r = await engine('POST', `/containers/create?name=stopped-${i + k}`, host(), { Image: 'busybox:latest', Cmd: ['true'], NetworkDisabled: true });
+            expect(r.status).toBe(201);
+          }),
+        );
+      }
+    };
+    const prune = (env: NodeJS.ProcessEnv) => {
+      let pid = 0;
+      const finished = run('docker', ['tidy', 'prune', '--containers', '-f', '--json'], env, { onSpawn: (p) => (pid = p), timeoutMs: 120_000 });
+      return { pid: () => pid, finished };
+    };
+    const waitUntilFewer = async (than: number): Promise<void> => {
+      for (let i = 0; i < 2000 && (await containerNames()).length >= than; i++) await sleep(10);
+    };
+
+    await create(80);
+    const first = prune(world.env());
+    await waitUntilFewer(77);
+    process.kill(first.pid(), 'SIGTERM');
+    const r1 = await first.finished;
+    expect(r1.code, r1.stderr).toBe(130);
+    const doc1 = JSON.parse(r1.stdout) as { containers: { name: string }[]; interrupted?: boolean };
+    expect(doc1.interrupted).toBe(true);
+    const left1 = await containerNames();
+    expect(doc1.containers.length).toBeGreaterThan(0);
+    for (const c of doc1.containers.filter((x) => x.name.startsWith('stopped-'))) expect(left1).not.toContain(c.name);
+    expect(left1.length + doc1.containers.filter((x) => x.name.startsWith('stopped-')).length).toBe(80);
+
+    const second = prune(world.env());
+    await waitUntilFewer(left1.length - 2);
+    process.kill(Number(readFileSync(join(world.daemon().dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
+    const r2 = await second.finished;
+    expect(r2.code).toBe(1);
+    const doc2 = JSON.parse(r2.stdout) as { containers: { name: string }[]; failed: { kind: string; error: string }[] };
+    expect(doc2.failed.length).toBeGreaterThan(0);
+    expect(doc2.failed[0]).toMatchObject({ kind: 'container', error: expect.stringMatching(/lost the connection|cannot connect/) });
+
+    await world.daemon().restart();
+    const env = { ...world.env(), DOCKER_HOST: world.daemon().host };
+    const left2 = await containerNames();
+    for (const c of doc2.containers) expect(left2).not.toContain(c.name);
+    const again = await run('docker', ['tidy', 'prune', '--containers', '-f', '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await containerNames()).toEqual([]);
+  });
+
   it('removes 5,000 references in one run, with progress on a terminal', async () => {
     // 5,000 tags of one image: each a reference to remove, no argument list anywhere.
     const target = (await engine<{ Id: string; RepoTags: string[] | null }[]>('GET', '/images/json', host())).body.find((i) =>
