@@ -63,8 +63,12 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   const missing = images.filter((_, i) => layers[i] === undefined);
   // Another docker process per connection pays off only when many images are not cached yet.
   client.setConnections(Math.min(MAX_CONNECTIONS, Math.ceil(missing.length / 100)));
+  // Layer bytes already known, by chain ID: an image that only adds its top layer to known ones
+  // needs no history (below).
+  const known = new Map<string, number>();
+  for (const list of layers) for (const l of list ?? []) if (l.known) known.set(l.chainId, l.size);
   const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const fresh = await readLayers(client, summary.Id, summary.Size);
+    const fresh = await readLayers(client, summary.Id, summary.Size, known);
     cache.set(summary.Id, summary.Size, fresh);
     return fresh;
   });
@@ -132,13 +136,29 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
-async function readLayers(client: EngineClient, id: string, listedSize: number): Promise<Layer[]> {
+async function readLayers(client: EngineClient, id: string, listedSize: number, known: ReadonlyMap<string, number>): Promise<Layer[]> {
   const path = `/images/${encodeURIComponent(id)}`;
-  const [rawInspect, rawHistory] = await Promise.all([
-    client.getJson(`${path}/json`, `GET /images/${id}/json`),
-    client.getJson(`${path}/history`, `GET /images/${id}/history`),
-  ]);
+  const rawInspect = await client.getJson(`${path}/json`, `GET /images/${id}/json`);
+  const derived = layersFromKnown(rawInspect, id, listedSize, known);
+  if (derived) return derived;
+  const rawHistory = await client.getJson(`${path}/history`, `GET /images/${id}/history`);
   return layersFrom(rawInspect, rawHistory, id, listedSize);
+}
+
+/**
+ * An image's layers without its history, when every layer but the top one is already known and
+ * the store is the classic one (the listed size is the inspect size, the sum of the layers): the
+ * top layer holds the rest. Undefined when that does not hold. Pure.
+ */
+export function layersFromKnown(rawInspect: unknown, id: string, listedSize: number, known: ReadonlyMap<string, number>): Layer[] | undefined {
+  const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
+  const chainIds = chainIdsOf(inspect.RootFS.Layers);
+  if (inspect.Size !== listedSize || chainIds.length === 0) return undefined;
+  const lower = chainIds.slice(0, -1).map((chainId) => ({ chainId, size: known.get(chainId), known: true }));
+  if (lower.some((l) => l.size === undefined)) return undefined;
+  const top = listedSize - lower.reduce((s, l) => s + l.size!, 0);
+  if (top < 0) return undefined;
+  return [...(lower as Layer[]), { chainId: chainIds[chainIds.length - 1]!, size: top, known: true }];
 }
 
 /**

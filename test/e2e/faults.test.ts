@@ -180,11 +180,13 @@ describeE2E('removal under faults', () => {
     }
     expect(await bulkTags('many/')).toHaveLength(5000);
     // `script` gives it a terminal, so it shows progress (stdout and stderr both land there).
-    const r = await run('script', ['-qec', "docker tidy rm --match '^many/' -f", '/dev/null'], world.env(), { timeoutMs: 300_000 });
+    const r = await run('script', ['-qec', "docker tidy rm --match '^many/' -f", '/dev/null'], world.env(), { timeoutMs: 600_000 });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/Removing: \d+\/5000 references/);
     expect(r.stdout).toContain('Removing: 5000/5000 references');
     expect(await bulkTags('many/')).toEqual([]);
     expect((await engine('GET', '/images/busybox:latest/json', host())).status).toBe(200);
-  });
+    // The daemon's own cost of 5,000 tags grows with their number (its reference store is rewritten
+    // on every change): minutes on the containerd store under load.
+  }, 900_000);
 });

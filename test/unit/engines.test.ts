@@ -9,7 +9,7 @@ import { planPrune } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
 import { analyzeImages, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
 import { ContainerSummary, expectShape, ImageSummary, SystemDf } from '../../src/docker/raw.js';
-import { layersFrom, snapshotFrom } from '../../src/docker/read-snapshot.js';
+import { layersFrom, layersFromKnown, snapshotFrom } from '../../src/docker/read-snapshot.js';
 
 interface Fixture {
   engine: string;
@@ -76,6 +76,21 @@ describe.each([
       }
     }
     if (store === 'classic') expect(totalLayerBytes(snapshot.images)).toBe(df.LayersSize);
+  });
+
+  it('without history, an image on known layers gets the same layers as with it (classic store only)', () => {
+    let derived = 0;
+    for (const image of snapshot.images) {
+      const known = new Map<string, number>();
+      for (const other of snapshot.images) if (other.id !== image.id) for (const l of other.layers) if (l.known) known.set(l.chainId, l.size);
+      const fast = layersFromKnown(fixture.perImage[image.id]!.inspect, image.id, image.size, known);
+      if (store === 'containerd') expect(fast).toBeUndefined();
+      else if (fast) {
+        derived += 1;
+        expect(fast).toEqual(image.layers);
+      }
+    }
+    if (store === 'classic') expect(derived).toBeGreaterThan(3);
   });
 
   it('build-cache records carry their parents (engine 26 sends them as " Parents")', () => {
