@@ -114,6 +114,8 @@ export interface Snapshot {
    * image came from a registry (images built here have them too).
    */
   imageStore?: 'classic' | 'containerd';
+  /** What could not be read, for the user (the daemon failing to compute disk usage). */
+  warnings?: string[];
 }
 
 /** Container states in which docker will not let go of the image, and tidy never touches. */

@@ -65,6 +65,14 @@ export const VolumeSummary = z.object({
 });
 export type VolumeSummary = z.infer<typeof VolumeSummary>;
 
+/** GET /volumes: the volumes without their sizes (UsageData null). */
+export const VolumeList = z.object({
+  Volumes: z
+    .array(VolumeSummary)
+    .nullish()
+    .transform((v) => v ?? []),
+});
+
 /** A build-cache record in /system/df. */
 export const BuildCacheSummary = z.object({
   ID: z.string(),

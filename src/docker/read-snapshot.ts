@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { pairHistoryWithLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type Volume } from '../core/snapshot.js';
 import { mapConcurrent } from './concurrency.js';
-import { EngineApiError, type EngineClient } from './engine.js';
+import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import {
   BuildCacheSummary,
@@ -17,6 +17,7 @@ import {
   ImageSummary,
   NetworkSummary,
   SystemDf,
+  VolumeList,
   VolumeSummary,
 } from './raw.js';
 import { z } from 'zod';
@@ -45,17 +46,32 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   let volumes: VolumeSummary[] = [];
   let buildCache: BuildCacheSummary[] = [];
   let layersSize: number | undefined;
+  const warnings: string[] = [];
+  let df: SystemDf | undefined;
   if (options.usage) {
-    const df = expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
+    try {
+      df = expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
+    } catch (error) {
+      // The daemon could not compute disk usage (seen on the containerd store after a crash left a
+      // container without its snapshot): go on with the lists, sizes unknown, and say so.
+      if (!(error instanceof EngineApiError) || error.status < 500) throw error;
+      warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
+    }
+  }
+  if (df) {
     ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
     layersSize = df.LayersSize;
   } else {
-    const [rawImages, rawContainers] = await Promise.all([
+    const [rawImages, rawContainers, rawVolumes, rawCache] = await Promise.all([
       client.getJson('/images/json?all=0', 'GET /images/json'),
       client.getJson('/containers/json?all=1', 'GET /containers/json'),
+      options.usage ? client.getJson('/volumes', 'GET /volumes') : undefined,
+      options.usage ? readBuildCacheAlone(client) : undefined,
     ]);
     images = expectShape(z.array(ImageSummary), rawImages, 'GET /images/json');
     containers = expectShape(z.array(ContainerSummary), rawContainers, 'GET /containers/json');
+    if (rawVolumes !== undefined) volumes = expectShape(VolumeList, rawVolumes, 'GET /volumes').Volumes;
+    if (rawCache !== undefined) buildCache = rawCache;
   }
 
   const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
@@ -75,7 +91,8 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
   cache.save(images.map((i) => i.Id));
 
-  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers as Layer[][], options.usage);
+  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers as Layer[][], df !== undefined);
+  if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
     // Running containers have not finished: only stopped ones are asked.
@@ -127,6 +144,18 @@ async function readSystemDf(client: EngineClient): Promise<unknown> {
       if (!busy || Date.now() + delay > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+}
+
+/** Build cache on its own (GET /system/df?type=build-cache, API 1.42+); none when the daemon cannot say. */
+async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[]> {
+  if (compareApiVersions(client.apiVersion, '1.42') < 0) return [];
+  try {
+    return expectShape(SystemDf, await client.getJson('/system/df?type=build-cache', 'GET /system/df?type=build-cache'), 'GET /system/df?type=build-cache')
+      .BuildCache;
+  } catch (error) {
+    if (error instanceof EngineApiError) return [];
+    throw error;
   }
 }
 

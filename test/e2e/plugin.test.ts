@@ -186,6 +186,16 @@ describeE2E('usage errors and failures', () => {
     expect(log).not.toMatch(/^(DELETE|POST) /m);
   });
 
+  it('goes on with the lists, sizes marked unknown, when the daemon cannot compute disk usage', async () => {
+    const { env } = fakeEnv('nodf');
+    const r = await run(world.exe!, ['df', '--json'], env, { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: GET \/system\/df: failed to retrieve container list: .*; container and volume sizes are unknown/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.containers).toMatchObject({ total: 1, exact: false });
+    expect(doc.volumes).toMatchObject({ total: 1, exact: false });
+  });
+
   it('says the daemon is too old when its API predates what docker tidy needs', async () => {
     const { env } = fakeEnv('old');
     const r = await run(world.exe!, ['df'], env, { timeoutMs: 30_000 });

@@ -12,12 +12,15 @@ export const dfCommand: CommandSpec = {
     'a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
   options: { ...verboseOption, ...jsonOption },
   async run(ctx, flags) {
-    const [{ computeDiskUsage }, { readSnapshot }] = await Promise.all([
+    const [{ computeDiskUsage }, { readSnapshot }, { printWarnings }] = await Promise.all([
       import('../../core/usage.js'),
       import('../../docker/read-snapshot.js'),
+      import('../warnings.js'),
     ]);
     const engine = await ctx.engine();
-    const usage = computeDiskUsage(await readSnapshot(engine, { usage: true }));
+    const snapshot = await readSnapshot(engine, { usage: true });
+    printWarnings(ctx.stderr, snapshot);
+    const usage = computeDiskUsage(snapshot);
     const verbose = flags.verbose === true;
     if (flags.json) {
       const { diskUsageJson } = await import('../../render/json.js');

@@ -93,6 +93,8 @@ export const pruneCommand: CommandSpec = {
       finishTimes: lastUsed || (request.containers && until !== undefined),
       tagTimes: lastUsed,
     });
+    const { printWarnings } = await import('../warnings.js');
+    printWarnings(ctx.stderr, snapshot);
     const plan = planPrune(snapshot, request);
     const json = flags.json === true;
     const quiet = flags.quiet === true;

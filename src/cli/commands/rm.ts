@@ -47,6 +47,8 @@ export const rmCommand: CommandSpec = {
     const engine = await ctx.engine();
     // Container sizes (GET /system/df, slow on big hosts) only matter when containers go too.
     const snapshot = await readSnapshot(engine, { usage: request.withContainers });
+    const { printWarnings } = await import('../warnings.js');
+    printWarnings(ctx.stderr, snapshot);
     let planned;
     try {
       planned = plan.planRemoval(snapshot, request);
