@@ -101,10 +101,12 @@ export function whyFreesNothing(target: ImageUsage, all: readonly ImageUsage[]):
   const holders = all.filter((u) => u.image.id !== target.image.id && u.image.layers.some((l) => l.chainId === top));
   if (holders.length === 0) return undefined;
   const inUse = holders.filter((u) => !u.unused);
+  // Sorted: the daemon lists images created in the same second in no fixed order.
   const names = (list: ImageUsage[]): string =>
     list
+      .map((u) => referencesOf(u.image)[0]!)
+      .sort()
       .slice(0, 3)
-      .map((u) => referencesOf(u.image)[0])
       .join(', ') + (list.length > 3 ? `, and ${list.length - 3} more` : '');
   return inUse.length > 0
     ? `its layers are part of images in use: ${names(inUse)}`

@@ -35,8 +35,16 @@ function processesFor(host: string): number[] {
 describeE2E('removal under faults', () => {
   const world = freshWorld();
   const host = (): string => world.daemon().host;
-  const bulkTags = async (prefix: string): Promise<string[]> =>
-    (await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', host())).body.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix));
+  /** The tags starting with `prefix`. On the containerd store a listing made while images are being
+   * deleted can fail (seen in CI: not a list); such an answer is asked again. */
+  const bulkTags = async (prefix: string): Promise<string[]> => {
+    for (let attempt = 0; ; attempt++) {
+      const r = await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', host());
+      if (r.status === 200) return r.body.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix));
+      if (attempt >= 20) throw new Error(`GET /images/json: ${r.status} ${JSON.stringify(r.body)}`);
+      await sleep(50);
+    }
+  };
 
   /** `count` distinct small images named PREFIX-N:1, imported from tars with their own bytes. */
   async function makeImages(prefix: string, count: number): Promise<void> {
@@ -94,14 +102,14 @@ describeE2E('removal under faults', () => {
     const { finished } = await startRemoval('crash', 60, 3);
     process.kill(Number(readFileSync(join(world.daemon().dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
     const r = await finished;
+    await world.daemon().restart();
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as RmDoc;
-    expect(doc.removed.length).toBeGreaterThan(0);
+    // Removals in flight when the daemon died are reported as failed (they may or may not have happened).
     expect(doc.failed.length).toBeGreaterThan(0);
     expect(doc.removed.length + doc.failed.length).toBeLessThanOrEqual(60);
     expect(doc.failed[0]!.error).toMatch(/daemon|connect|EOF|closed|reset/i);
 
-    await world.daemon().restart();
     const env = { ...world.env(), DOCKER_HOST: world.daemon().host };
     const left = await bulkTags('crash');
     // Nothing reported removed came back; nothing else went.
@@ -151,12 +159,12 @@ describeE2E('removal under faults', () => {
     await waitUntilFewer(left1.length - 2);
     process.kill(Number(readFileSync(join(world.daemon().dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
     const r2 = await second.finished;
+    await world.daemon().restart();
     expect(r2.code).toBe(1);
     const doc2 = JSON.parse(r2.stdout) as { containers: { name: string }[]; failed: { kind: string; error: string }[] };
     expect(doc2.failed.length).toBeGreaterThan(0);
     expect(doc2.failed[0]).toMatchObject({ kind: 'container', error: expect.stringMatching(/lost the connection|cannot connect/) });
 
-    await world.daemon().restart();
     const env = { ...world.env(), DOCKER_HOST: world.daemon().host };
     const left2 = await containerNames();
     for (const c of doc2.containers) expect(left2).not.toContain(c.name);
