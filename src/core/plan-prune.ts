@@ -3,6 +3,7 @@
 // removes is unused by the time images are pruned), with the exact bytes each removal frees.
 // Pure: the executor only carries the plan out.
 import { attributeBytes, planRemoval, type KeptImage, type PlannedRemoval } from './plan-removal.js';
+import { imagesTotalBytes, indexLayers } from './usage.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type Volume } from './snapshot.js';
 
 /** `label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`. */
@@ -215,19 +216,9 @@ function leastRecentlyUsedUntil(
   candidates: PlannedRemoval[],
   limit: number,
 ): { images: PlannedRemoval[]; result: KeepUnderResult } {
-  const holders = new Map<string, { size: number; count: number }>();
-  for (const image of snapshot.images) {
-    for (const layer of image.layers) {
-      const entry = holders.get(layer.chainId);
-      if (entry) entry.count += 1;
-      else holders.set(layer.chainId, { size: layer.size, count: 1 });
-    }
-  }
-  let total = 0;
-  for (const { size } of holders.values()) total += size;
-  // On the containerd store the daemon's own total (what df shows) also counts snapshots no image
-  // lists; start from it, so that the limit means what the user sees.
-  if (snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined) total = snapshot.layersSize;
+  // Holders per layer, counted down as images go; the total starts where df shows it.
+  const holders = indexLayers(snapshot.images);
+  let total = imagesTotalBytes(snapshot);
   const beforeBytes = total;
 
   const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, snapshot.containers)]));
@@ -240,8 +231,8 @@ function leastRecentlyUsedUntil(
     let freed = 0;
     for (const layer of removal.image.layers) {
       const entry = holders.get(layer.chainId)!;
-      entry.count -= 1;
-      if (entry.count === 0) freed += entry.size;
+      entry.holders -= 1;
+      if (entry.holders === 0) freed += entry.size;
     }
     total -= freed;
     steps.push({ id: removal.image.id, lastUsed: lastUsed.get(removal.image.id)!, freedBytes: freed });

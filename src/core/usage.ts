@@ -119,6 +119,29 @@ export function bytesFreedByDeleting(images: readonly Image[], removedIds: Reado
   return total;
 }
 
+/**
+ * What a removal freed, by what the daemon answered: the layers of the images it says it deleted
+ * that no remaining image holds, plus the writable layers of the containers (by name) it removed.
+ */
+export function bytesFreedByRemoval(
+  images: readonly Image[],
+  deletedIds: ReadonlySet<string>,
+  containers: readonly Container[],
+  removedContainers: readonly string[],
+): number {
+  const removed = new Set(removedContainers);
+  return bytesFreedByDeleting(images, deletedIds) + containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+}
+
+/**
+ * What the images take, as `docker system df` shows it: every distinct layer once. The containerd
+ * store's snapshots include ones no image lists (containers' init layers, build steps): there the
+ * daemon's own total is the only exact one.
+ */
+export function imagesTotalBytes(snapshot: Snapshot): number {
+  return snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined ? snapshot.layersSize : totalLayerBytes(snapshot.images);
+}
+
 /** Bytes of every distinct layer of the images. */
 export function totalLayerBytes(images: readonly Image[]): number {
   let total = 0;
@@ -167,9 +190,7 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
     images: {
       total: snapshot.images.length,
       active: imageUsage.filter((u) => !u.unused).length,
-      // The containerd store's snapshots include ones no image lists (containers' init layers,
-      // build steps): there the daemon's own total is the only exact one.
-      sizeBytes: snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined ? snapshot.layersSize : totalLayerBytes(snapshot.images),
+      sizeBytes: imagesTotalBytes(snapshot),
       reclaimableBytes: bytesFreedByDeleting(snapshot.images, unusedIds),
       exact: imageUsage.every((u) => u.exact),
       items: bySize(imageUsage, (u) => u.sizeBytes),

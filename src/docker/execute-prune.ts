@@ -4,8 +4,8 @@
 import type { PrunePlan } from '../core/plan-prune.js';
 import type { BuildCacheRecord, Network, Volume } from '../core/snapshot.js';
 import { CancelledError } from '../errors.js';
-import { EngineApiError, type EngineClient } from './engine.js';
-import { deleteEach, executeRemoval, type ProgressListener, type RemovalOutcome } from './execute-removal.js';
+import type { EngineClient } from './engine.js';
+import { deleteEach, errorText, executeRemoval, type ProgressListener, type RemovalOutcome } from './execute-removal.js';
 import { BuildPruneAnswer, expectShape } from './raw.js';
 
 /** What happened to each planned object. */
@@ -60,7 +60,7 @@ async function pruneBuildCache(client: EngineClient, records: readonly BuildCach
         }
       } catch (error) {
         if (error instanceof CancelledError) return result;
-        result.failed.push({ item: record, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+        result.failed.push({ item: record, error: errorText(error) });
       }
     }
     pending = next;

@@ -112,7 +112,7 @@ export async function executeRemoval(
         bytes += removal.bytes;
       } catch (error) {
         if (error instanceof CancelledError) return;
-        outcome.failed.push({ removal, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+        outcome.failed.push({ removal, error: errorText(error) });
       }
       report(true);
     } finally {
@@ -125,6 +125,11 @@ export async function executeRemoval(
   if (plan.removals.length) options.onProgress?.(done, totalRefs, bytes, true);
   outcome.cancelled = signal.aborted;
   return outcome;
+}
+
+/** What to report of a failed removal: the daemon's own words when it refused. */
+export function errorText(error: unknown): string {
+  return error instanceof EngineApiError ? error.daemonMessage : (error as Error).message;
 }
 
 /**
@@ -146,7 +151,7 @@ export async function deleteEach<T>(
     } catch (error) {
       if (error instanceof CancelledError) break;
       if (error instanceof EngineApiError && error.status === 404) result.gone.push(item);
-      else result.failed.push({ item, error: error instanceof EngineApiError ? error.daemonMessage : (error as Error).message });
+      else result.failed.push({ item, error: errorText(error) });
     }
   }
   return result;
@@ -201,11 +206,11 @@ async function removeRefs(client: EngineClient, removal: PlannedRemoval, deleted
       missing += 1;
     }
   };
-  const [last, ...others] = [...removal.refs].reverse();
   // Each untag is independent: a refusal of one does not stop the others; the first is reported.
   let failure: unknown;
-  await mapConcurrent(others.reverse(), REF_CONCURRENCY, (ref) => removeRef(ref).catch((error: unknown) => void (failure ??= error)));
+  await mapConcurrent(removal.refs.slice(0, -1), REF_CONCURRENCY, (ref) => removeRef(ref).catch((error: unknown) => void (failure ??= error)));
   if (failure !== undefined) throw failure;
+  const last = removal.refs.at(-1);
   if (last !== undefined) await removeRef(last);
   return missing === removal.refs.length;
 }

@@ -5,7 +5,7 @@ import { formatBytes } from '../core/units.js';
 import type { PruneOutcome } from '../docker/execute-prune.js';
 import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
-import { freeingText, renderPlan as renderImagePlan } from './removal.js';
+import { freeingText, renderKeptTable, renderRemovalTable } from './removal.js';
 import { renderTable } from './table.js';
 import { sanitizeLines } from './text.js';
 
@@ -25,11 +25,11 @@ export function renderPrunePlan(plan: PrunePlan): string {
     plan.containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4)]),
   );
   if (plan.images.length || plan.kept.length) {
-    // rm's table of references, then its kept list; its closing line is replaced by the sweep's.
-    const images = renderImagePlan({ containers: [], removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.images, exact: plan.exact });
-    parts.push(
-      `Images (${plan.images.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n` + images.replace(/\nThis deletes [^\n]*\n$/, '').replace(/^To remove:\n/, ''),
-    );
+    // rm's tables: the references that go, then those kept and why.
+    let images = `Images (${plan.images.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n`;
+    if (plan.images.length) images += renderRemovalTable(plan.images);
+    if (plan.kept.length) images += `${plan.images.length ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
+    parts.push(images);
   }
   section(
     `Networks (${plan.networks.length})`,

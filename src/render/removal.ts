@@ -1,5 +1,5 @@
 // The plan and the outcome of `docker tidy rm`, as tables and as the JSON document.
-import type { RemovalPlan } from '../core/plan-removal.js';
+import type { KeptImage, PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
 import { formatBytes } from '../core/units.js';
 import type { RemovalOutcome } from '../docker/execute-removal.js';
 import { shortId } from './df.js';
@@ -27,27 +27,8 @@ export function renderPlan(plan: RemovalPlan): string {
     );
     out += '\n';
   }
-  if (plan.removals.length) {
-    out += 'To remove:\n';
-    out += renderTable(
-      ['REFERENCE', 'IMAGE ID', 'ACTION', 'FREES'],
-      plan.removals.flatMap((r) =>
-        r.refs.map((ref, i) => [
-          ref.startsWith('sha256:') ? '<none>:<none>' : ref,
-          shortId(r.image.id),
-          r.action === 'delete' && i < r.refs.length - 1 ? 'untag' : r.action + (r.save ? ' (saved first)' : ''),
-          i === r.refs.length - 1 ? formatBytes(r.bytes, 4) : '0B',
-        ]),
-      ),
-    );
-  }
-  if (plan.kept.length) {
-    out += `${out ? '\n' : ''}Kept:\n`;
-    out += renderTable(
-      ['REFERENCE', 'IMAGE ID', 'REASON'],
-      plan.kept.flatMap((k) => k.refs.map((ref) => [ref.startsWith('sha256:') ? '<none>:<none>' : ref, shortId(k.image.id), k.reason])),
-    );
-  }
+  if (plan.removals.length) out += 'To remove:\n' + renderRemovalTable(plan.removals);
+  if (plan.kept.length) out += `${out ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
   const images = plan.removals.filter((r) => r.action === 'delete').length;
   const untags = plan.removals.filter((r) => r.action === 'untag').length;
   out += `\nThis deletes ${images} image${images === 1 ? '' : 's'}`;
@@ -55,6 +36,29 @@ export function renderPlan(plan: RemovalPlan): string {
   if (plan.containers.length) out += ` and removes ${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'}`;
   out += `, ${freeingText(plan.estimatedBytes, plan.exact)}.\n`;
   return out;
+}
+
+/** One row per reference to remove: REFERENCE, IMAGE ID, ACTION, FREES (rm's plan and prune's images). */
+export function renderRemovalTable(removals: readonly PlannedRemoval[]): string {
+  return renderTable(
+    ['REFERENCE', 'IMAGE ID', 'ACTION', 'FREES'],
+    removals.flatMap((r) =>
+      r.refs.map((ref, i) => [
+        ref.startsWith('sha256:') ? '<none>:<none>' : ref,
+        shortId(r.image.id),
+        r.action === 'delete' && i < r.refs.length - 1 ? 'untag' : r.action + (r.save ? ' (saved first)' : ''),
+        i === r.refs.length - 1 ? formatBytes(r.bytes, 4) : '0B',
+      ]),
+    ),
+  );
+}
+
+/** One row per selected reference that stays: REFERENCE, IMAGE ID, REASON. */
+export function renderKeptTable(kept: readonly KeptImage[]): string {
+  return renderTable(
+    ['REFERENCE', 'IMAGE ID', 'REASON'],
+    kept.flatMap((k) => k.refs.map((ref) => [ref.startsWith('sha256:') ? '<none>:<none>' : ref, shortId(k.image.id), k.reason])),
+  );
 }
 
 /** The summary after the work: removed, kept, failed, containers, and bytes freed beside the estimate. */

@@ -118,13 +118,11 @@ export const pruneCommand: CommandSpec = {
     const progress = quiet ? undefined : progressOn(ctx.stderr, (n) => formatBytes(n, 4));
     const outcome = await executePrune(engine, plan, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
-    // Freed, by what the daemon says it removed: image layers no remaining image holds, and the
-    // sizes read before of the containers, volumes and build-cache records it removed.
-    const { bytesFreedByDeleting } = await import('../../core/usage.js');
-    const removed = new Set(outcome.removal.containersRemoved);
+    // Freed, by what the daemon says it removed (images and containers as rm counts them), and the
+    // sizes read before of the volumes and build-cache records it removed.
+    const { bytesFreedByRemoval } = await import('../../core/usage.js');
     const reclaimed =
-      bytesFreedByDeleting(snapshot.images, outcome.removal.deletedIds) +
-      plan.containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0) +
+      bytesFreedByRemoval(snapshot.images, outcome.removal.deletedIds, plan.containers, outcome.removal.containersRemoved) +
       outcome.volumes.removed.reduce((s, v) => s + Math.max(0, v.size), 0) +
       buildCacheBytes(outcome.buildCache.removed);
     if (json) write(JSON.stringify(render.pruneJson(plan, outcome, reclaimed)) + '\n');

@@ -77,13 +77,8 @@ export const rmCommand: CommandSpec = {
     const progress = progressOn(ctx.stderr, (n) => formatBytes(n, 4));
     const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
-    // What was freed, from what the daemon answered: the images it says it deleted (their layers
-    // that no remaining image holds), plus the writable layers of the containers it removed.
-    const { bytesFreedByDeleting } = await import('../../core/usage.js');
-    const removedContainers = new Set(outcome.containersRemoved);
-    const reclaimed =
-      bytesFreedByDeleting(snapshot.images, outcome.deletedIds) +
-      planned.containers.filter((c) => removedContainers.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+    const { bytesFreedByRemoval } = await import('../../core/usage.js');
+    const reclaimed = bytesFreedByRemoval(snapshot.images, outcome.deletedIds, planned.containers, outcome.containersRemoved);
     if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed)) + '\n');
     else write('\n' + render.renderOutcome(planned, outcome, reclaimed));
     if (outcome.cancelled) return 130;
