@@ -11,9 +11,9 @@
 // (codesign --sign -), and pass --macho-segment-name NODE_SEA to postject.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,21 +30,22 @@ const output = join(dist, 'docker-tidy');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-// string-width builds an Intl.Segmenter and Unicode-set regexes when it loads (about 40 ms).
-// yargs, cliui and wrap-ansi import it only to lay out yargs' own help, which docker tidy never
-// prints (it renders docker-style help itself), so for them it is loaded on first use, from the
-// one copy docker tidy's tables use.
-const lazyStringWidthForYargs = {
-  name: 'lazy-string-width-for-yargs',
+// string-width builds an Intl.Segmenter and Unicode-set regexes when it loads (about 20 ms).
+// docker tidy's tables measure only cells that are not plain ASCII with it, and yargs, cliui and
+// wrap-ansi only to lay out yargs' own help, which docker tidy never prints (it renders
+// docker-style help itself): so it is loaded on its first call, not when the modules load.
+const lazyStringWidth = {
+  name: 'lazy-string-width',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) =>
-      /node_modules[\\/](yargs|cliui|wrap-ansi)[\\/]/.test(args.importer) ? { path: 'lazy-string-width', namespace: 'lazy' } : undefined,
+      args.namespace === 'lazy' ? undefined : { path: 'lazy-string-width', namespace: 'lazy' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
       resolveDir: root,
       contents:
         'let impl; module.exports = function stringWidth(text, options) {' +
-        ' impl ??= require("string-width").default; return impl(text, options); };',
+        ' impl ??= require("string-width").default; return impl(text, options); };' +
+        ' module.exports.default = module.exports;',
     }));
   },
 };
@@ -67,14 +68,26 @@ await build({
   define: { __TIDY_BUNDLED__: 'true' },
   external: ['./cli/run.js'],
 });
+// The CLI bundle's entry: run.ts, plus a function that loads every module the commands load on
+// demand, which the code-cache step below calls so that their compiled code is cached too
+// (esbuild initializes dynamically imported modules lazily, so running the top level alone
+// leaves them out of the cache).
+const lazyModules = readdirSync(join(root, 'src'), { recursive: true })
+  .filter((f) => f.endsWith('.ts') && f !== 'main.ts')
+  .map((f) => `import(${JSON.stringify('./src/' + f.split(sep).join('/'))})`);
 await build({
   ...common,
-  entryPoints: [join(root, 'src', 'cli', 'run.ts')],
+  stdin: {
+    contents: `export * from './src/cli/run.ts';\nexport function __loadAll() { return Promise.all([${lazyModules.join(', ')}]); }\n`,
+    resolveDir: root,
+    sourcefile: 'cli-entry.ts',
+    loader: 'ts',
+  },
   outfile: cli,
   // yargs' ESM shim reads import.meta.url at load time; CommonJS has none.
   define: { 'import.meta.url': '__import_meta_url' },
   banner: { js: 'var __import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyStringWidthForYargs],
+  plugins: [lazyStringWidth],
 });
 // The CLI runs from an embedded asset, as a function of (module, require), with a V8 code cache
 // made here by the same Node binary after running its top level, so its functions are cached too.
@@ -91,8 +104,8 @@ execFileSync(
     '-e',
     'const fs = require("node:fs"), vm = require("node:vm");' +
       'const s = new vm.Script(fs.readFileSync(process.argv[1], "utf8"), { filename: "docker-tidy/cli.cjs" });' +
-      's.runInThisContext()({ exports: {} }, require);' +
-      'fs.writeFileSync(process.argv[2], s.createCachedData());',
+      'const m = { exports: {} }; s.runInThisContext()(m, require);' +
+      'm.exports.__loadAll().then(() => fs.writeFileSync(process.argv[2], s.createCachedData()));',
     cliWrapped,
     cliCache,
   ],

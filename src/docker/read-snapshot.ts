@@ -36,8 +36,10 @@ export interface SnapshotOptions {
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 16;
-/** At most this many `docker system dial-stdio` processes at once. */
+/** At most this many connections to the daemon at once (through docker, each is a docker process). */
 const MAX_CONNECTIONS = 4;
+/** Uncached images worth one more connection (a docker process, where there is one, takes about 15 ms to start). */
+const IMAGES_PER_CONNECTION = 50;
 
 /** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
 export async function readSnapshot(client: EngineClient, options: SnapshotOptions): Promise<Snapshot> {
@@ -47,10 +49,14 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   let buildCache: BuildCacheSummary[] = [];
   let layersSize: number | undefined;
   const warnings: string[] = [];
+  // Requests go out first; the layer cache loads while the daemon answers them.
+  const dfRead = options.usage ? readSystemDf(client) : undefined;
+  const listsRead = dfRead ? undefined : readLists(client, options.usage);
+  const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
   let df: SystemDf | undefined;
-  if (options.usage) {
+  if (dfRead) {
     try {
-      df = expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
+      df = expectShape(SystemDf, await dfRead, 'GET /system/df');
     } catch (error) {
       // The daemon could not compute disk usage (seen on the containerd store after a crash left a
       // container without its snapshot): go on with the lists, sizes unknown, and say so.
@@ -58,40 +64,19 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
+  let layers: Layer[][];
   if (df) {
     ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
     layersSize = df.LayersSize;
+    layers = await readAllLayers(client, images, cache);
   } else {
-    const [rawImages, rawContainers, rawVolumes, rawCache] = await Promise.all([
-      client.getJson('/images/json?all=0', 'GET /images/json'),
-      client.getJson('/containers/json?all=1', 'GET /containers/json'),
-      options.usage ? client.getJson('/volumes', 'GET /volumes') : undefined,
-      options.usage ? readBuildCacheAlone(client) : undefined,
-    ]);
-    images = expectShape(z.array(ImageSummary), rawImages, 'GET /images/json');
-    containers = expectShape(z.array(ContainerSummary), rawContainers, 'GET /containers/json');
-    if (rawVolumes !== undefined) volumes = expectShape(VolumeList, rawVolumes, 'GET /volumes').Volumes;
-    if (rawCache !== undefined) buildCache = rawCache;
+    const lists = listsRead ?? readLists(client, options.usage);
+    // The images' layers are read as soon as their list is in, while the other lists still come.
+    const layersRead = lists.images.then((list) => readAllLayers(client, list, cache));
+    [images, layers, { containers, volumes, buildCache }] = await Promise.all([lists.images, layersRead, lists.others]);
   }
 
-  const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
-  const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
-  const missing = images.filter((_, i) => layers[i] === undefined);
-  // Another docker process per connection pays off only when many images are not cached yet.
-  client.setConnections(Math.min(MAX_CONNECTIONS, Math.ceil(missing.length / 100)));
-  // Layer bytes already known, by chain ID: an image that only adds its top layer to known ones
-  // needs no history (below).
-  const known = new Map<string, number>();
-  for (const list of layers) for (const l of list ?? []) if (l.known) known.set(l.chainId, l.size);
-  const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const fresh = await readLayers(client, summary.Id, summary.Size, known);
-    cache.set(summary.Id, summary.Size, fresh);
-    return fresh;
-  });
-  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
-  cache.save(images.map((i) => i.Id));
-
-  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers as Layer[][], df !== undefined);
+  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined);
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -108,6 +93,45 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   if (options.finishTimes) for (const c of snapshot.containers) if (isActive(c)) c.finishedAt = 0;
   if (networks) snapshot.networks = networks.map(toNetwork);
   return snapshot;
+}
+
+/** The image list, and the container list (with `usage` volumes and build cache), on two connections. */
+function readLists(client: EngineClient, usage: boolean) {
+  client.setConnections(2);
+  const images = client.getJson('/images/json?all=0', 'GET /images/json').then((raw) => expectShape(z.array(ImageSummary), raw, 'GET /images/json'));
+  const others = Promise.all([
+    client.getJson('/containers/json?all=1', 'GET /containers/json'),
+    usage ? client.getJson('/volumes', 'GET /volumes') : undefined,
+    usage ? readBuildCacheAlone(client) : [],
+  ]).then(([rawContainers, rawVolumes, buildCache]) => ({
+    containers: expectShape(z.array(ContainerSummary), rawContainers, 'GET /containers/json'),
+    volumes: rawVolumes === undefined ? [] : expectShape(VolumeList, rawVolumes, 'GET /volumes').Volumes,
+    buildCache,
+  }));
+  return { images, others };
+}
+
+/**
+ * Each image's layers: from the cache, else read from the daemon (inspect, and history when the
+ * layers below the top one are not known), several at a time; the cache is saved with them.
+ */
+async function readAllLayers(client: EngineClient, images: readonly ImageSummary[], cache: LayerCache): Promise<Layer[][]> {
+  const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
+  const missing = images.filter((_, i) => layers[i] === undefined);
+  // Another docker process per connection pays off only when many images are not cached yet.
+  client.setConnections(Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil(missing.length / IMAGES_PER_CONNECTION))));
+  // Layer bytes already known, by chain ID: an image that only adds its top layer to known ones
+  // needs no history (below).
+  const known = new Map<string, number>();
+  for (const list of layers) for (const l of list ?? []) if (l.known) known.set(l.chainId, l.size);
+  const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
+    const fresh = await readLayers(client, summary.Id, summary.Size, known);
+    cache.set(summary.Id, summary.Size, fresh);
+    return fresh;
+  });
+  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
+  cache.save(images.map((i) => i.Id));
+  return layers as Layer[][];
 }
 
 /**

@@ -26,7 +26,6 @@ export const dfCommand: CommandSpec = {
       const { diskUsageJson } = await import('../../render/json.js');
       ctx.stdout.write(JSON.stringify(diskUsageJson(usage, verbose)) + '\n');
     } else {
-      // Tables need string-width, which is slow to load: JSON output never loads it.
       const { renderDiskUsage } = await import('../../render/df.js');
       ctx.stdout.write(renderDiskUsage(usage, verbose, ctx.now));
     }
