@@ -15,7 +15,16 @@ import { commands, findCommand } from './registry.js';
 export async function main(argv: readonly string[]): Promise<void> {
   let debug = argv.includes('-D') || argv.includes('--debug');
   let client: EngineClient | undefined;
+  let connecting: Promise<EngineClient> | undefined;
+  let finished = false;
   const signal = watchCancellation();
+  // A reader that went away (`docker tidy images | head -1`) is not a failure: the rest of the
+  // output is dropped, the command finishes as asked.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
   let code: number;
   try {
     const invocation = parseInvocation(argv);
@@ -23,8 +32,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     const target = dockerTarget(invocation.globals, signal);
     const ctx: CommandContext = {
       target,
-      // Loaded on first use: help, --version and completion never pay for execa.
-      engine: async () => (client ??= await (await import('../docker/engine.js')).connectEngine(target)),
+      // Loaded on first use: help, --version and completion never pay for execa. One client, kept
+      // before it is connected, so that `finally` below closes it even when connecting failed.
+      engine: () =>
+        (connecting ??= import('../docker/engine.js').then(({ EngineClient }) => {
+          if (finished) throw new CancelledError();
+          client = new EngineClient(target);
+          return client.connect();
+        })),
       stdout: process.stdout,
       stderr: process.stderr,
       stdinIsTTY: Boolean(process.stdin.isTTY),
@@ -35,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     code = report(error, debug);
   } finally {
+    finished = true;
     client?.close();
   }
   process.exitCode = code;

@@ -88,6 +88,30 @@ export async function saveImageTo(target: DockerTarget, refs: string[], fd: numb
   }
 }
 
+/**
+ * Runs a short docker command and returns what it printed on stdout, or undefined when it failed
+ * (the caller then goes another way). No answer within the timeout is an error.
+ */
+export async function dockerOutput(target: DockerTarget, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await execa(target.binary, [...target.globals.argv, ...args], {
+      env: target.env,
+      extendEnv: false,
+      cancelSignal: target.signal,
+      timeout: target.timeoutMs,
+      forceKillAfterDelay: 2000,
+      stdin: 'ignore',
+      maxBuffer: 1 << 20,
+    });
+    return stdout;
+  } catch (error) {
+    const e = error as { isCanceled?: boolean; timedOut?: boolean };
+    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
+    if (e.timedOut) throw timeoutError(target, `docker ${args.slice(0, 2).join(' ')}`);
+    return undefined;
+  }
+}
+
 /** Starts a long-running docker process with piped stdin/stdout (for `system dial-stdio`). */
 export function spawnDocker(target: DockerTarget, args: string[]): ResultPromise<SpawnOptions> {
   return execa(target.binary, [...target.globals.argv, ...args], {

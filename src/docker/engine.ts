@@ -1,12 +1,16 @@
-// The Engine API, reached through `docker [globals] system dial-stdio`: an HTTP/1.1 connection to
-// the daemon over a docker process's stdin/stdout. It honours contexts, TLS and ssh:// hosts
-// exactly as the docker CLI does, gives exact integer bytes and full IDs, and serves many
-// requests over one process (keep-alive) instead of one docker process per question.
+// The Engine API: exact integer bytes and full IDs, many requests per connection (keep-alive).
+// Where the daemon is, docker itself says (`docker [globals] context inspect`: flags, DOCKER_HOST,
+// contexts, exactly as the docker CLI resolves them). A local unix socket without TLS is then
+// connected to directly, as docker does; anything else (tcp with TLS, ssh://, ...), or a socket
+// that cannot be reached directly, goes through `docker [globals] system dial-stdio`: an HTTP/1.1
+// connection over a docker process's stdin/stdout, with docker's own transport and errors.
 import http from 'node:http';
+import net from 'node:net';
 import { Duplex } from 'node:stream';
+import { z } from 'zod';
 import { CancelledError, TidyError } from '../errors.js';
-import { classifyDockerFailure, spawnDocker, timeoutError } from './cli.js';
-import type { DockerTarget } from './target.js';
+import { classifyDockerFailure, dockerOutput, spawnDocker, timeoutError } from './cli.js';
+import { describeDaemon, type DockerTarget } from './target.js';
 
 /** The oldest Engine API we speak: Docker 19.03. */
 export const MIN_API_VERSION = '1.40';
@@ -41,6 +45,8 @@ export class EngineClient {
   private readonly agent: http.Agent;
   private readonly children = new Set<ReturnType<typeof spawnDocker>>();
   private failure: Error | undefined;
+  /** The daemon's unix socket, when connections go to it directly instead of through docker. */
+  private socketPath: string | undefined;
 
   constructor(readonly target: DockerTarget) {
     const open = (): Duplex => this.openConnection();
@@ -53,7 +59,19 @@ export class EngineClient {
 
   /** Connects and agrees on an API version; fails clearly when the daemon is too old. */
   async connect(): Promise<this> {
-    const { headers } = await this.send('GET', '/_ping', 'ping the Docker daemon');
+    this.socketPath = await localSocket(this.target);
+    let ping: Awaited<ReturnType<EngineClient['send']>>;
+    try {
+      ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
+    } catch (error) {
+      // Only a socket that could not be used (refused, missing, permission denied), not a daemon
+      // that does not answer: docker may still reach it, and if not, says why in its own words.
+      if (this.socketPath === undefined || this.failure === undefined) throw error;
+      this.socketPath = undefined;
+      this.failure = undefined;
+      ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
+    }
+    const { headers } = ping;
     const version = String(headers['api-version'] ?? '');
     if (!/^\d+\.\d+$/.test(version)) {
       throw new TidyError(`the Docker daemon answered /_ping without an API version ("${version}")`);
@@ -130,7 +148,7 @@ export class EngineClient {
       });
       // The connection's failure (docker exited, said why on stderr) explains a broken request better.
       req.on('error', (error) => {
-        setTimeout(() => finish(this.failure ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error })), 50);
+        setTimeout(() => finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error })), 50);
       });
       const onAbort = (): void => {
         req.destroy();
@@ -146,7 +164,22 @@ export class EngineClient {
     });
   }
 
+  /** A direct connection failed or was cut (the daemon stopped, say): recorded, and the error for every request. */
+  private socketFailure(error: NodeJS.ErrnoException): Error | undefined {
+    if (this.socketPath === undefined) return undefined;
+    return (this.failure ??= new TidyError(
+      `lost the connection to ${describeDaemon(this.target, `unix://${this.socketPath}`)}: ${error.message}`,
+      'is the daemon still running? check it ("docker info"), then run the command again',
+      { cause: error },
+    ));
+  }
+
   private openConnection(): Duplex {
+    if (this.socketPath !== undefined) {
+      const socket = net.connect({ path: this.socketPath });
+      socket.on('error', (error) => this.socketFailure(error));
+      return socket;
+    }
     const child = spawnDocker(this.target, ['system', 'dial-stdio']);
     this.children.add(child);
     let stderr = '';
@@ -172,6 +205,32 @@ export class EngineClient {
     child.finally(() => this.children.delete(child)).catch(() => undefined);
     return socket;
   }
+}
+
+/** What `docker context inspect` says of the endpoint docker would use. */
+const ContextInspect = z.object({
+  Endpoints: z.object({ docker: z.object({ Host: z.string() }) }),
+  TLSMaterial: z.record(z.string(), z.unknown()).nullish(),
+});
+
+/**
+ * The daemon's unix socket path when docker would reach it over a plain local unix socket;
+ * undefined otherwise (another transport, TLS, or docker could not say).
+ */
+async function localSocket(target: DockerTarget): Promise<string | undefined> {
+  if (target.globals.argv.some((a) => a.startsWith('--tls')) || target.env.DOCKER_TLS_VERIFY) return undefined;
+  const output = await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']);
+  let parsed;
+  try {
+    parsed = ContextInspect.safeParse(JSON.parse(output ?? ''));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const { Endpoints, TLSMaterial } = parsed.data;
+  if (TLSMaterial && Object.keys(TLSMaterial).length > 0) return undefined;
+  const m = /^unix:\/\/(\/.+)$/.exec(Endpoints.docker.Host);
+  return m?.[1];
 }
 
 function daemonMessage(body: string): string {

@@ -1,6 +1,6 @@
 // The plugin as docker runs it: handshake, help, global options, exit codes, errors, faults and
 // cancellation, through the real docker CLI (28.x and 20.10) against the private daemon.
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,38 @@ describeE2E('docker global options and clients', () => {
     for (const doc of rest) expect(doc).toEqual(first);
   });
 
+  it('talks to a local unix socket directly, to other endpoints through docker, with the same answers', async () => {
+    // A small real program in front of docker that records how docker tidy runs it.
+    const dir = mkdtempSync(join(tmpdir(), 'tidy-docker-log-'));
+    const log = join(dir, 'log');
+    const wrapper = join(dir, 'docker');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec docker "$@"\n`, { mode: 0o755 });
+    // A TCP endpoint for the same daemon: a plain proxy to its socket.
+    const server = net.createServer((client) => {
+      const daemon = net.connect(world.host!.replace(/^unix:\/\//, ''));
+      client.pipe(daemon).pipe(client);
+      client.on('error', () => daemon.destroy());
+      daemon.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const direct = await run(world.exe!, ['df', '--json'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper }));
+      expect(direct.code, direct.stderr).toBe(0);
+      const directCalls = readFileSync(log, 'utf8');
+      expect(directCalls).toMatch(/^context inspect /m);
+      expect(directCalls).not.toContain('dial-stdio');
+
+      writeFileSync(log, '');
+      const tcp = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const viaDocker = await run(world.exe!, ['df', '--json'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper, DOCKER_HOST: tcp }));
+      expect(viaDocker.code, viaDocker.stderr).toBe(0);
+      expect(readFileSync(log, 'utf8')).toMatch(/^system dial-stdio$/m);
+      expect(JSON.parse(viaDocker.stdout)).toEqual(JSON.parse(direct.stdout));
+    } finally {
+      server.close();
+    }
+  });
+
   it('passes -H/--host to its docker calls (both forms)', async () => {
     const env = userEnv({ DOCKER_HOST: undefined });
     for (const args of [['-H', world.host!], [`--host=${world.host}`]]) {
@@ -133,6 +165,12 @@ describeE2E('usage errors and failures', () => {
     expect(r.stderr).toMatch(/^cannot connect to the Docker daemon at unix:\/\/\/nonexistent\/docker\.sock/);
     expect(r.stderr).toContain('is the daemon running?');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('finishes quietly when the reader of its output goes away (| head)', async () => {
+    const r = await run('bash', ['-c', 'docker tidy images | true; echo "exit ${PIPESTATUS[0]}"'], userEnv());
+    expect(r.stdout).toBe('exit 0\n');
+    expect(r.stderr).toBe('');
   });
 
   it('shows the stack only with -D', async () => {
