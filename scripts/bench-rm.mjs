@@ -3,7 +3,9 @@
 //   docker tidy rm --match '^benchrm/' --include-local -f       (docker tidy)
 //   docker image rm ID1 ... ID300                                (one docker call, the baseline)
 //   for id in ...; do docker image rm $id; done                 (the loop from the seed articles)
-//   node scripts/bench-rm.mjs [DIR] [RUNS] [COUNT]      (after npm run build)
+//   node scripts/bench-rm.mjs [DIR] [RUNS] [COUNT] [OTHER_EXE]      (after npm run build)
+// OTHER_EXE: another docker-tidy executable (an earlier build, say), measured the same way in the
+// same runs, to compare two builds without the drift between separate runs.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +18,19 @@ const dir = process.argv[2] ?? '/tmp/docker-tidy-bench';
 const runs = Number(process.argv[3] ?? 3);
 const count = Number(process.argv[4] ?? 300);
 const socketPath = join(dir, 'docker.sock');
-const config = mkdtempSync(join(tmpdir(), 'tidy-bench-config-'));
-mkdirSync(join(config, 'cli-plugins'));
-copyFileSync(join(root, 'dist', 'docker-tidy'), join(config, 'cli-plugins', 'docker-tidy'));
-const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-bench-cache-')) };
-delete env.DOCKER_CONTEXT;
+const other = process.argv[5];
+
+/** A docker config directory with `exe` as its docker-tidy plugin, and an environment using it. */
+function pluginEnv(exe) {
+  const config = mkdtempSync(join(tmpdir(), 'tidy-bench-config-'));
+  mkdirSync(join(config, 'cli-plugins'));
+  copyFileSync(exe, join(config, 'cli-plugins', 'docker-tidy'));
+  const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-bench-cache-')) };
+  delete env.DOCKER_CONTEXT;
+  return env;
+}
+const env = pluginEnv(join(root, 'dist', 'docker-tidy'));
+const otherEnv = other ? pluginEnv(other) : undefined;
 
 const api = engineApi(socketPath);
 
@@ -37,16 +47,18 @@ async function buildBatch(run) {
   return ids;
 }
 
-function timed(command, args) {
+function timed(command, args, withEnv = env) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(command, args, { env: withEnv, encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 4).join(' ')}...: ${r.stderr}`);
   return ms;
 }
 
+const tidyRm = ['tidy', 'rm', '--match', '^benchrm/', '--include-local', '-f', '--json'];
 const methods = {
-  'docker tidy rm -f': () => timed('docker', ['tidy', 'rm', '--match', '^benchrm/', '--include-local', '-f', '--json']),
+  'docker tidy rm -f': () => timed('docker', tidyRm),
+  ...(otherEnv ? { 'docker tidy rm -f (OTHER_EXE)': () => timed('docker', tidyRm, otherEnv) } : {}),
   'docker image rm <300 IDs> (baseline)': (ids) => timed('docker', ['image', 'rm', ...ids]),
   'one docker image rm per image (loop)': (ids) => ids.reduce((total, id) => total + timed('docker', ['image', 'rm', id]), 0),
 };
@@ -68,4 +80,4 @@ console.log(`removing ${count} images, ${runs} runs each (building them took ${(
 for (const [name, xs] of Object.entries(times)) {
   console.log(`${name.padEnd(40)} median ${median(xs).toFixed(0).padStart(6)} ms   ${(median(xs) / base).toFixed(2)}x the baseline`);
 }
-rmSync(config, { recursive: true, force: true });
+for (const e of [env, otherEnv]) if (e) for (const d of [e.DOCKER_CONFIG, e.XDG_CACHE_HOME]) rmSync(d, { recursive: true, force: true });
