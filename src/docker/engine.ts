@@ -213,24 +213,27 @@ const ContextInspect = z.object({
   TLSMaterial: z.record(z.string(), z.unknown()).nullish(),
 });
 
-/**
- * The daemon's unix socket path when docker would reach it over a plain local unix socket;
- * undefined otherwise (another transport, TLS, or docker could not say).
- */
+/** The daemon's unix socket when docker would reach it over a plain local unix socket; else undefined. */
 async function localSocket(target: DockerTarget): Promise<string | undefined> {
   if (target.globals.argv.some((a) => a.startsWith('--tls')) || target.env.DOCKER_TLS_VERIFY) return undefined;
-  const output = await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']);
+  return unixSocketOf(await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']));
+}
+
+/**
+ * The socket path in what `docker context inspect --format '{{json .}}'` printed, when the endpoint
+ * is `unix://` with no TLS material; undefined for anything else (tcp, ssh, TLS, no answer). Pure.
+ */
+export function unixSocketOf(contextJson: string | undefined): string | undefined {
   let parsed;
   try {
-    parsed = ContextInspect.safeParse(JSON.parse(output ?? ''));
+    parsed = ContextInspect.safeParse(JSON.parse(contextJson ?? ''));
   } catch {
     return undefined;
   }
   if (!parsed.success) return undefined;
   const { Endpoints, TLSMaterial } = parsed.data;
   if (TLSMaterial && Object.keys(TLSMaterial).length > 0) return undefined;
-  const m = /^unix:\/\/(\/.+)$/.exec(Endpoints.docker.Host);
-  return m?.[1];
+  return /^unix:\/\/(\/.+)$/.exec(Endpoints.docker.Host)?.[1];
 }
 
 function daemonMessage(body: string): string {
