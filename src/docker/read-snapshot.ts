@@ -118,7 +118,7 @@ function readLists(client: EngineClient, usage: boolean) {
 async function readAllLayers(client: EngineClient, images: readonly ImageSummary[], cache: LayerCache): Promise<Layer[][]> {
   const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
   const missing = images.filter((_, i) => layers[i] === undefined);
-  // Another docker process per connection pays off only when many images are not cached yet.
+  // More connections (through dial-stdio, more docker processes) pay off only when many images are not cached.
   client.setConnections(Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil(missing.length / IMAGES_PER_CONNECTION))));
   // Layer bytes already known, by chain ID: an image that only adds its top layer to known ones
   // needs no history (below).
