@@ -1,6 +1,6 @@
 // The only module that runs docker. Every docker process starts here, without a shell, with
 // docker's global options (as the user gave them) in front of its own arguments.
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Options } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { CancelledError, TidyError } from '../errors.js';
 import { describeDaemon, type DockerTarget } from './target.js';
@@ -72,11 +72,7 @@ export async function saveImageTo(target: DockerTarget, refs: string[], fd: numb
   // "--": nothing from an image's name is ever read as an option.
   const args = ['save', '--', ...refs];
   try {
-    await execa(target.binary, [...target.globals.argv, ...args], {
-      env: target.env,
-      extendEnv: false,
-      cancelSignal: target.signal,
-      forceKillAfterDelay: 2000,
+    await runDocker(target, args, {
       stdin: 'ignore',
       // A stream over the caller's descriptor: the file was opened O_EXCL by the caller.
       stdout: createWriteStream('', { fd, autoClose: false }),
@@ -94,12 +90,8 @@ export async function saveImageTo(target: DockerTarget, refs: string[], fd: numb
  */
 export async function dockerOutput(target: DockerTarget, args: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await execa(target.binary, [...target.globals.argv, ...args], {
-      env: target.env,
-      extendEnv: false,
-      cancelSignal: target.signal,
+    const { stdout } = await runDocker(target, args, {
       timeout: target.timeoutMs,
-      forceKillAfterDelay: 2000,
       stdin: 'ignore',
       maxBuffer: 1 << 20,
     });
@@ -113,18 +105,18 @@ export async function dockerOutput(target: DockerTarget, args: string[]): Promis
 }
 
 /** Starts a long-running docker process with piped stdin/stdout (for `system dial-stdio`). */
-export function spawnDocker(target: DockerTarget, args: string[]): ResultPromise<SpawnOptions> {
-  return execa(target.binary, [...target.globals.argv, ...args], {
-    env: target.env,
-    extendEnv: false,
-    cancelSignal: target.signal,
-    forceKillAfterDelay: 2000,
-    ...SPAWN_OPTIONS,
-  });
+export function spawnDocker(target: DockerTarget, args: string[]) {
+  return runDocker(target, args, { buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const);
 }
 
-const SPAWN_OPTIONS = { buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const;
-type SpawnOptions = typeof SPAWN_OPTIONS & { env: NodeJS.ProcessEnv; extendEnv: false; cancelSignal: AbortSignal; forceKillAfterDelay: number };
+/**
+ * Every docker process: `docker [the user's global options] ARGS`, no shell, docker's own
+ * environment, ended (then killed after 2 s) when the run is cancelled.
+ */
+function runDocker<O extends Options>(target: DockerTarget, args: readonly string[], options: O) {
+  const common = { env: target.env, extendEnv: false, cancelSignal: target.signal, forceKillAfterDelay: 2000 } as const;
+  return execa(target.binary, [...target.globals.argv, ...args], { ...common, ...options });
+}
 
 /** The error for a docker call that did not finish in time. */
 export function timeoutError(target: DockerTarget, what: string): TidyError {
