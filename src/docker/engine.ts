@@ -253,14 +253,3 @@ function parseJson(body: string, what: string): unknown {
     throw new TidyError(`${what}: the daemon's answer is not valid JSON (${(error as Error).message}): ${JSON.stringify(body.slice(0, 120))}`);
   }
 }
-
-/** Opens a client to the daemon the target names, ready for requests. */
-export async function connectEngine(target: DockerTarget): Promise<EngineClient> {
-  const client = new EngineClient(target);
-  try {
-    return await client.connect();
-  } catch (error) {
-    client.close();
-    throw error;
-  }
-}

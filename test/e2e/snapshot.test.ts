@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { connectEngine } from '../../src/docker/engine.js';
+import { EngineClient } from '../../src/docker/engine.js';
 import { readSnapshot } from '../../src/docker/read-snapshot.js';
 import { dockerTarget } from '../../src/docker/target.js';
 import { describeE2E, docker, userEnv } from './harness.js';
@@ -11,8 +11,9 @@ import { describeE2E, docker, userEnv } from './harness.js';
 describeE2E('the snapshot', () => {
   it('reads when each container last stopped, only when asked', async () => {
     const env = { ...userEnv(), DOCKER_TIDY_NO_CACHE: '1' };
-    const client = await connectEngine(dockerTarget({ argv: [], debug: false }, new AbortController().signal, env));
+    const client = new EngineClient(dockerTarget({ argv: [], debug: false }, new AbortController().signal, env));
     try {
+      await client.connect();
       const now = Date.now() / 1000;
       const snapshot = await readSnapshot(client, { usage: false, finishTimes: true });
       const byName = new Map(snapshot.containers.map((c) => [c.name, c]));
