@@ -64,17 +64,18 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
-  let layers: Layer[][];
+  let read: LayersRead;
   if (df) {
     ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
     layersSize = df.LayersSize;
-    layers = await readAllLayers(client, images, cache);
+    read = await readAllLayers(client, images, cache);
   } else {
     const lists = listsRead ?? readLists(client, options.usage);
     // The images' layers are read as soon as their list is in, while the other lists still come.
     const layersRead = lists.images.then((list) => readAllLayers(client, list, cache));
-    [images, layers, { containers, volumes, buildCache }] = await Promise.all([lists.images, layersRead, lists.others]);
+    [images, read, { containers, volumes, buildCache }] = await Promise.all([lists.images, layersRead, lists.others]);
   }
+  const { layers, inspects } = read;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined);
   if (warnings.length) snapshot.warnings = warnings;
@@ -88,7 +89,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
         async (c) => void (c.finishedAt = await readFinishTime(client, c.id)),
       ),
     options.tagTimes &&
-      mapConcurrent(snapshot.images, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id))),
+      mapConcurrent(snapshot.images, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id, inspects.get(i.id)))),
   ]);
   if (options.finishTimes) for (const c of snapshot.containers) if (isActive(c)) c.finishedAt = 0;
   if (networks) snapshot.networks = networks.map(toNetwork);
@@ -111,11 +112,17 @@ function readLists(client: EngineClient, usage: boolean) {
   return { images, others };
 }
 
+/** Each image's layers, and the inspect answers read to get them (by image ID). */
+interface LayersRead {
+  layers: Layer[][];
+  inspects: Map<string, unknown>;
+}
+
 /**
  * Each image's layers: from the cache, else read from the daemon (inspect, and history when the
  * layers below the top one are not known), several at a time; the cache is saved with them.
  */
-async function readAllLayers(client: EngineClient, images: readonly ImageSummary[], cache: LayerCache): Promise<Layer[][]> {
+async function readAllLayers(client: EngineClient, images: readonly ImageSummary[], cache: LayerCache): Promise<LayersRead> {
   const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
   const missing = images.filter((_, i) => layers[i] === undefined);
   // More connections (through dial-stdio, more docker processes) pay off only when many images are not cached.
@@ -124,14 +131,15 @@ async function readAllLayers(client: EngineClient, images: readonly ImageSummary
   // needs no history (below).
   const known = new Map<string, number>();
   for (const list of layers) for (const l of list ?? []) if (l.known) known.set(l.chainId, l.size);
+  const inspects = new Map<string, unknown>();
   const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const fresh = await readLayers(client, summary.Id, summary.Size, known);
+    const fresh = await readLayers(client, summary.Id, summary.Size, known, inspects);
     cache.set(summary.Id, summary.Size, fresh);
     return fresh;
   });
   for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
   cache.save(images.map((i) => i.Id));
-  return layers as Layer[][];
+  return { layers: layers as Layer[][], inspects };
 }
 
 /**
@@ -189,9 +197,16 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
-async function readLayers(client: EngineClient, id: string, listedSize: number, known: ReadonlyMap<string, number>): Promise<Layer[]> {
+async function readLayers(
+  client: EngineClient,
+  id: string,
+  listedSize: number,
+  known: ReadonlyMap<string, number>,
+  inspects: Map<string, unknown>,
+): Promise<Layer[]> {
   const path = `/images/${encodeURIComponent(id)}`;
   const rawInspect = await client.getJson(`${path}/json`, `GET /images/${id}/json`);
+  inspects.set(id, rawInspect);
   const derived = layersFromKnown(rawInspect, id, listedSize, known);
   if (derived) return derived;
   const rawHistory = await client.getJson(`${path}/history`, `GET /images/${id}/history`);
@@ -255,9 +270,14 @@ async function readFinishTime(client: EngineClient, id: string): Promise<number>
   return inspect ? unixSeconds(inspect.State.FinishedAt) : 0;
 }
 
-/** When an image was last tagged or pulled here, in Unix seconds; 0 when never (or unknown). */
-async function readLastTagTime(client: EngineClient, id: string): Promise<number> {
-  const inspect = await inspectIfPresent(client, `/images/${encodeURIComponent(id)}/json`, `GET /images/${id}/json`, ImageInspect);
+/**
+ * When an image was last tagged or pulled here, in Unix seconds; 0 when never (or unknown). From
+ * its inspect answer when its layers were just read with it, else asked.
+ */
+async function readLastTagTime(client: EngineClient, id: string, rawInspect: unknown): Promise<number> {
+  const what = `GET /images/${id}/json`;
+  const inspect =
+    rawInspect === undefined ? await inspectIfPresent(client, `/images/${encodeURIComponent(id)}/json`, what, ImageInspect) : expectShape(ImageInspect, rawInspect, what);
   return inspect ? unixSeconds(inspect.Metadata?.LastTagTime ?? '') : 0;
 }
 
