@@ -10,7 +10,15 @@ import type { Flags } from './command.js';
 export function flagValue<T>(flags: Flags, name: string, where: string, parse: (text: string) => T): T | undefined {
   const raw = flags[name];
   if (raw === undefined || typeof raw === 'boolean') return undefined;
-  const text = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
+  return parseFlagText(Array.isArray(raw) ? raw[raw.length - 1]! : raw, name, where, parse);
+}
+
+/** Every value of a repeatable flag, parsed; the usage error names the flag and the bad value. */
+export function flagValues<T>(flags: Flags, name: string, where: string, parse: (text: string) => T): T[] {
+  return allValues(flags, name).map((text) => parseFlagText(text, name, where, parse));
+}
+
+function parseFlagText<T>(text: string, name: string, where: string, parse: (text: string) => T): T {
   try {
     return parse(text);
   } catch (error) {
@@ -19,11 +27,14 @@ export function flagValue<T>(flags: Flags, name: string, where: string, parse: (
   }
 }
 
+function allValues(flags: Flags, name: string): string[] {
+  const raw = flags[name];
+  return Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+}
+
 /** All values of a repeatable regex flag, compiled. */
 function regexes(flags: Flags, name: string, where: string): RegExp[] {
-  const raw = flags[name];
-  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
-  return list.map((text) => {
+  return allValues(flags, name).map((text) => {
     try {
       return parseRegex(text);
     } catch (error) {

@@ -46,20 +46,12 @@ export const pruneCommand: CommandSpec = {
     ...jsonOption,
   },
   async run(ctx, flags) {
-    const [{ flagValue, protectionsFromFlags, progressOn }, { parseLabelFilter, parseSize, parseTimestamp, InputError }, { planPrune, buildCacheBytes }, { formatBytes }] =
+    const [{ flagValue, flagValues, protectionsFromFlags, progressOn }, { parseLabelFilter, parseSize, parseTimestamp }, { planPrune, buildCacheBytes }, { formatBytes }] =
       await Promise.all([import('../flag-values.js'), import('../../core/parse.js'), import('../../core/plan-prune.js'), import('../../core/units.js')]);
     const { saveDir, ...protections } = protectionsFromFlags(flags, WHERE);
     const until = flagValue(flags, 'until', WHERE, (text) => parseTimestamp(text, ctx.now));
     const keepUnder = flagValue(flags, 'keep-under', WHERE, parseSize);
-    const rawFilters = Array.isArray(flags.filter) ? flags.filter : typeof flags.filter === 'string' ? [flags.filter] : [];
-    const labels = rawFilters.map((text) => {
-      try {
-        return parseLabelFilter(text);
-      } catch (error) {
-        if (error instanceof InputError) throw new UsageError(`invalid argument "${text}" for "--filter" flag: ${error.message}`, WHERE);
-        throw error;
-      }
-    });
+    const labels = flagValues(flags, 'filter', WHERE, parseLabelFilter);
     if (flags.quiet && flags.json) throw new UsageError('--quiet and --json cannot be used together: --json prints one document', WHERE);
 
     const all = flags.all === true;
