@@ -1,6 +1,6 @@
 // Turns flag strings into typed values, with docker's wording for a bad one:
 // `invalid argument "x" for "--larger-than" flag: ...` (exit 125).
-import { InputError, parseCount, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
+import { InputError, type Pattern, parseCount, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
 import { SORT_KEYS, type ImageFilter, type SortKey } from '../core/select.js';
 import { UsageError } from '../errors.js';
 import type { ProgressListener } from '../docker/execute-removal.js';
@@ -33,7 +33,7 @@ function allValues(flags: Flags, name: string): string[] {
 }
 
 /** All values of a repeatable regex flag, compiled. */
-function regexes(flags: Flags, name: string, where: string): RegExp[] {
+function regexes(flags: Flags, name: string, where: string): Pattern[] {
   return allValues(flags, name).map((text) => {
     try {
       return parseRegex(text);
@@ -79,7 +79,7 @@ export function listingFromFlags(flags: Flags, where: string): { sort: SortKey; 
 export function protectionsFromFlags(
   flags: Flags,
   where: string,
-): { exclude: RegExp[]; keepLast?: number; includeLocal: boolean; save: boolean; saveDir?: string } {
+): { exclude: Pattern[]; keepLast?: number; includeLocal: boolean; save: boolean; saveDir?: string } {
   const keepLast = flagValue(flags, 'keep-last', where, parseCount);
   const saveDir = typeof flags.save === 'string' ? flags.save : undefined;
   if (saveDir === '') throw new UsageError('invalid argument "" for "--save" flag: name a directory', where);
@@ -99,6 +99,7 @@ export function protectionsFromFlags(
 export function progressOn(stderr: NodeJS.WritableStream & { isTTY?: boolean }, format: (bytes: number) => string): ProgressListener | undefined {
   if (!stderr.isTTY) return undefined;
   return (done, total, bytes, final) => {
-    stderr.write(`\rRemoving: ${done}/${total} references, ${format(bytes)} freed${final ? '\n' : ''}`);
+    // "\x1b[K" clears what a longer earlier line left to the right.
+    stderr.write(`\rRemoving: ${done}/${total} references, ${format(bytes)} freed\x1b[K${final ? '\n' : ''}`);
   };
 }

@@ -1,6 +1,7 @@
 // Parsers for what users type: sizes in docker's units, docker's `until` time forms, counts and
 // regular expressions. Each throws InputError saying what is wrong; the CLI layer quotes the value,
 // names the flag and exits 125.
+import { RE2JS, RE2JSException } from 're2js';
 
 /** A value the user typed that does not parse. */
 export class InputError extends Error {
@@ -30,6 +31,9 @@ const SIZE_UNITS: Record<string, number> = {
   tib: 1024 ** 4,
   pi: 1024 ** 5,
   pib: 1024 ** 5,
+  // No bare "e": "1e" reads as an unfinished exponent, not an exabyte.
+  eb: 1e18,
+  eib: 1024 ** 6,
 };
 
 /**
@@ -44,9 +48,13 @@ export function parseSize(text: string): number {
     throw new InputError('use a number of bytes or a size such as 500MB, 1.5GB or 1GiB');
   }
   const bytes = Number(m[1]) * unit;
-  if (!Number.isFinite(bytes) || bytes > Number.MAX_SAFE_INTEGER) throw new InputError('too large');
+  // Beyond 2^53 bytes (9 PB) a number is no longer exact to the byte; as a limit it still compares right.
+  if (!Number.isFinite(bytes) || bytes > MAX_SIZE) throw new InputError('too large: at most 1000EB');
   return Math.round(bytes);
 }
+
+/** The largest size accepted (1000 EB): far beyond any disk, still a finite number. */
+const MAX_SIZE = 1000 * 1e18;
 
 const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 
@@ -78,7 +86,10 @@ export function parseTimestamp(text: string, now: number): number {
     const parts = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)] as const;
     let ms: number;
     if (zone) {
-      const offset = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+      const minutes = zone === 'Z' ? 0 : Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
+      // Real offsets run from -12:00 to +14:00; Go's time.Parse refuses more than 24 hours, we refuse what no place uses.
+      if (minutes > 14 * 60 || Number(zone.slice(4, 6)) >= 60) throw new InputError(`time zone offset ${zone} is out of range (-14:00 to +14:00)`);
+      const offset = (zone.startsWith('-') ? -1 : 1) * minutes;
       ms = Date.UTC(...parts) - offset * 60_000;
     } else {
       ms = new Date(...parts).getTime();
@@ -91,19 +102,38 @@ export function parseTimestamp(text: string, now: number): number {
   throw new InputError('use a duration (24h, 30m), a date (2020-07-07), a date and time (2020-07-07T00:00:00) or a Unix timestamp');
 }
 
+/** The largest count accepted: pflag's int is 64-bit, but a count beyond 2^53 cannot be exact here. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
 /** A non-negative whole number ("--limit 10"). */
 export function parseCount(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InputError('use a whole number, 0 or more');
-  return Number(text);
+  const value = Number(text);
+  if (value > MAX_COUNT) throw new InputError(`value out of range: at most ${MAX_COUNT}`);
+  return value;
 }
 
-/** A JavaScript regular expression, with the engine's own complaint when it does not compile. */
-export function parseRegex(text: string): RegExp {
+/** A compiled pattern: tested against a reference such as "repository:tag". */
+export interface Pattern {
+  /** The pattern as the user typed it. */
+  readonly source: string;
+  /** True when the pattern matches any part of `text`. */
+  test(text: string): boolean;
+}
+
+/**
+ * A regular expression in RE2 syntax (Go's regexp, which docker itself uses), matched in time
+ * linear in the text: no backreferences or lookaround, so no pattern can hang on a long tag. An
+ * empty pattern is refused: a script's empty variable must never select every image.
+ */
+export function parseRegex(text: string): Pattern {
+  if (text === '') throw new InputError('an empty pattern matches every image; use "." to mean every image');
   try {
-    return new RegExp(text);
+    const re = RE2JS.compile(text);
+    return { source: text, test: (input) => re.test(input) };
   } catch (error) {
-    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
-    throw new InputError(reason.charAt(0).toLowerCase() + reason.slice(1));
+    if (!(error instanceof RE2JSException)) throw error;
+    throw new InputError(error.message.replace(/^error parsing regexp: /, ''));
   }
 }
 

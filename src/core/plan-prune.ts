@@ -2,6 +2,7 @@
 // and build cache, in the order docker removes them (an image used only by a container the sweep
 // removes is unused by the time images are pruned), with the exact bytes each removal frees.
 // Pure: the executor only carries the plan out.
+import type { Pattern } from './parse.js';
 import { attributeBytes, planRemoval, type KeptImage, type PlannedRemoval } from './plan-removal.js';
 import { imagesTotalBytes, indexLayers } from './usage.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type Volume } from './snapshot.js';
@@ -30,7 +31,7 @@ export interface PruneRequest {
   labels: LabelFilter[];
   /** Remove unused images, least recently used first, until the images' total is at most this. */
   keepUnder?: number;
-  exclude: RegExp[];
+  exclude: Pattern[];
   keepLast?: number;
   includeLocal: boolean;
   save: boolean;

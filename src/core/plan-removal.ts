@@ -1,5 +1,6 @@
 // Planning `docker tidy rm`: what goes (untag or delete), what stays and why, in which order, and
 // how many bytes it frees. Pure: the executor only carries the plan out.
+import type { Pattern } from './parse.js';
 import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
 import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
 import { analyzeImages, bytesFreedByDeleting, type ImageUsage } from './usage.js';
@@ -9,11 +10,11 @@ export interface RemovalRequest {
   /** IMAGE arguments: name, name:tag, full or short ID, name@digest. */
   images: string[];
   /** --match: references (repository:tag) matching any of these. */
-  match: RegExp[];
+  match: Pattern[];
   /** --unused, --dangling, --older-than, --newer-than, --larger-than: narrow, or select alone. */
   filter: ImageFilter;
   /** --exclude: references matching any of these are kept. */
-  exclude: RegExp[];
+  exclude: Pattern[];
   /** --keep-last: the N newest images of each repository are kept. */
   keepLast?: number;
   /** --with-containers: remove stopped containers that use a selected image first. */
@@ -72,9 +73,10 @@ export class ImageArgumentError extends Error {
 const ALL = 'all' as const;
 type Selection = Map<string, Set<string> | typeof ALL>;
 
-/** docker's normalisation of a name: docker.io/library/x and docker.io/x mean x; no tag means :latest. */
+/** docker's normalisation of a name: docker.io/library/x, docker.io/x and library/x mean x; no tag means :latest. */
 export function normalizeReference(ref: string): string {
-  let name = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, '');
+  // "library" has no dot or colon, so it is never a registry host: library/x is Docker Hub's x.
+  let name = ref.replace(/^(?:docker\.io|index\.docker\.io)\//, '').replace(/^library\//, '');
   if (!name.includes('@') && splitReference(name).repository === name) name += ':latest';
   return name;
 }

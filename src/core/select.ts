@@ -1,5 +1,6 @@
 // Choosing and ordering images: the filters and sorts that `images`, `unused` and later `rm` and
 // `prune` share, and what removing a set of references frees.
+import type { Pattern } from './parse.js';
 import type { Image } from './snapshot.js';
 import { bytesFreedByDeleting, type ImageUsage } from './usage.js';
 
@@ -26,9 +27,9 @@ export function referencesOf(image: Image): string[] {
 /** What narrows a listing; every given condition must hold (AND). */
 export interface ImageFilter {
   /** An image matches when any of its references matches any of these. */
-  match?: RegExp[];
+  match?: Pattern[];
   /** An image is left out when any of its references matches any of these. */
-  exclude?: RegExp[];
+  exclude?: Pattern[];
   dangling?: boolean;
   unused?: boolean;
   localOnly?: boolean;

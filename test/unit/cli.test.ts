@@ -31,6 +31,71 @@ describe('parseCommandArgs', () => {
   });
 });
 
+describe('parseCommandArgs follows pflag', () => {
+  const rm = findCommand('rm')!;
+  const usageError = (command: typeof rm, args: string[]): UsageError => {
+    try {
+      parseCommandArgs(command, args);
+    } catch (e) {
+      if (e instanceof UsageError) return e;
+      throw e;
+    }
+    throw new Error(`${args.join(' ')} parsed`);
+  };
+
+  it.each(['1', 't', 'T', 'TRUE', 'true', 'True'])('reads --dry-run=%s as true (strconv.ParseBool)', (word) => {
+    expect(parseCommandArgs(rm, [`--dry-run=${word}`, '-f', '--dangling']).flags).toMatchObject({ 'dry-run': true, force: true });
+    expect(parseCommandArgs(rm, [`-f=${word}`, '--dangling']).flags.force).toBe(true);
+    expect(parseCommandArgs(df, [`-v=${word}`, `--json=${word}`]).flags).toMatchObject({ verbose: true, json: true });
+  });
+
+  it.each(['0', 'f', 'F', 'FALSE', 'false', 'False'])('reads --dry-run=%s as false', (word) => {
+    expect(parseCommandArgs(rm, ['--dry-run', `--dry-run=${word}`, '--dangling']).flags['dry-run']).toBe(false);
+  });
+
+  it.each(['yes', 'no', 'on', 'y', '2', '', 'tRUE'])('refuses --dry-run=%j, naming the flag as pflag does', (word) => {
+    expect(usageError(rm, ['-f', `--dry-run=${word}`, '--dangling']).message).toBe(
+      `invalid argument "${word}" for "--dry-run" flag: strconv.ParseBool: parsing "${word}": invalid syntax`,
+    );
+    expect(usageError(rm, [`-f=${word}`, '--dangling']).message).toMatch(/^invalid argument ".*" for "-f, --force" flag: strconv.ParseBool/);
+  });
+
+  it.each([['--match.x', 'a'], ['--dry-run.x'], ['--save.dir', '/tmp'], ['--match.0=a']])('treats dot notation %j as an unknown flag', (...args) => {
+    expect(usageError(rm, [...args, '--dangling']).message).toBe(`unknown flag: ${args[0]!.split('=')[0]}`);
+  });
+
+  it('takes the next word as a value flag value, whatever it looks like (--match -x is the pattern "-x")', () => {
+    expect(parseCommandArgs(rm, ['--match', '-x', '--exclude', '--dry-run']).flags).toMatchObject({ match: ['-x'], exclude: ['--dry-run'] });
+    expect(parseCommandArgs(rm, ['--match', '-x']).flags['dry-run']).toBeUndefined();
+  });
+
+  it('keeps flags and arguments interspersed, and everything after -- as arguments', () => {
+    expect(parseCommandArgs(rm, ['a:1', '-f', 'b:2', '--', '--dry-run', '-f'])).toEqual({ flags: { force: true }, args: ['a:1', 'b:2', '--dry-run', '-f'] });
+  });
+
+  it('says which flag needs an argument', () => {
+    expect(usageError(rm, ['--dangling', '--match']).message).toBe('flag needs an argument: --match');
+    expect(usageError(rm, ['--dangling', '--keep-last']).message).toBe('flag needs an argument: --keep-last');
+  });
+
+  it('recognises usage errors by kind, whatever the locale', () => {
+    const saved = { LC_ALL: process.env.LC_ALL, LANG: process.env.LANG, LANGUAGE: process.env.LANGUAGE, LC_MESSAGES: process.env.LC_MESSAGES };
+    try {
+      Object.assign(process.env, { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8', LANGUAGE: 'de', LC_MESSAGES: 'de_DE.UTF-8' });
+      expect(usageError(df, ['--bogus']).message).toBe('unknown flag: --bogus');
+      expect(usageError(df, ['stray']).message).toBe('"docker tidy df" accepts no arguments');
+      expect(usageError(rm, ['--save']).message).toBe('flag needs an argument: --save');
+      expect(usageError(rm, ['--dry-run=ja']).message).toMatch(/^invalid argument "ja" for "--dry-run" flag/);
+      expect(parseCommandArgs(rm, ['--match', 'x', '--dry-run=1']).flags).toMatchObject({ match: ['x'], 'dry-run': true });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
+
 describe('flag values', () => {
   it('rejects an age range that selects nothing, naming both flags, and accepts a real one', async () => {
     const { imageFilterFromFlags } = await import('../../src/cli/flag-values.js');

@@ -14,11 +14,15 @@ describe('parseSize', () => {
     // Go's %g, as docker prints 999.5 TB.
     ['1e+03TB', 1e15],
     ['1e9', 1e9],
+    // Beyond 2^53 a size is a limit, not an exact count: it still parses.
+    ['1EB', 1e18],
+    ['2EiB', 2 * 1024 ** 6],
+    ['999EB', 999e18],
   ])('%s is %d bytes', (text, bytes) => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each(['', 'MB', '-5MB', '1.2.3GB', '5XB', 'e9', '1e', '1e+99', 'ten'])('rejects %j', (text) => {
+  it.each(['', 'MB', '-5MB', '1.2.3GB', '5XB', 'e9', '1e', '1e+99', 'ten', '1001EB', '1ZB'])('rejects %j', (text) => {
     expect(() => parseSize(text)).toThrow(InputError);
   });
 });
@@ -43,8 +47,26 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2020-07-07T10:20:30', now)).toBe(new Date(2020, 6, 7, 10, 20, 30).getTime() / 1000);
   });
 
-  it.each(['-24h', 'yesterday', '2020-13-01', '2020-02-30', '24 h', '2020-07-07T25:00:00', ''])('rejects %j', (text) => {
+  it.each([
+    '-24h',
+    'yesterday',
+    '2020-13-01',
+    '2020-02-30',
+    '24 h',
+    '2020-07-07T25:00:00',
+    '',
+    // No place on earth is more than 14 hours from UTC.
+    '2020-07-07T00:00:00+14:01',
+    '2020-07-07T00:00:00-15:00',
+    '2020-07-07T00:00:00+23:59',
+    '2020-07-07T00:00:00+02:60',
+  ])('rejects %j', (text) => {
     expect(() => parseTimestamp(text, now)).toThrow(InputError);
+  });
+
+  it('takes the widest real offsets', () => {
+    expect(parseTimestamp('2020-07-07T14:00:00+14:00', now)).toBe(Date.UTC(2020, 6, 7) / 1000);
+    expect(parseTimestamp('2020-07-06T12:00:00-12:00', now)).toBe(Date.UTC(2020, 6, 7) / 1000);
   });
 
   it('reads a bare number as a Unix timestamp, as docker does', () => {
@@ -64,8 +86,28 @@ describe('parseCount and parseRegex', () => {
     for (const bad of ['-1', '1.5', 'x', '']) expect(() => parseCount(bad)).toThrow(InputError);
   });
 
-  it('compiles regexes and reports why one does not', () => {
+  it('refuses counts it cannot hold exactly instead of reading them as 1e+23', () => {
+    expect(parseCount(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseCount('100000000000000000000000')).toThrow('value out of range');
+  });
+
+  it('compiles RE2 patterns and reports why one does not', () => {
     expect(parseRegex('^postgres:13-beta').test('postgres:13-beta1')).toBe(true);
-    expect(() => parseRegex('[')).toThrow('unterminated character class');
+    expect(parseRegex('^postgres:13-beta').test('xpostgres:13-beta1')).toBe(false);
+    expect(() => parseRegex('[')).toThrow('missing closing ]');
+    // RE2 has no backreferences or lookaround: said, not silently different.
+    expect(() => parseRegex('(a)\\1')).toThrow(InputError);
+    expect(() => parseRegex('a(?=b)')).toThrow(InputError);
+  });
+
+  it('refuses an empty pattern: an empty variable in a script must not select every image', () => {
+    expect(() => parseRegex('')).toThrow('an empty pattern matches every image');
+  });
+
+  it('matches in linear time: a catastrophic pattern on a long tag answers at once', () => {
+    // With a backtracking engine (JavaScript's RegExp) this takes longer than the age of the universe.
+    // This test then never ends: the suite fails by its time limit rather than by an assertion.
+    expect(parseRegex('^(a+)+$').test('a'.repeat(50_000) + '!')).toBe(false);
+    expect(parseRegex('(x+x+)+y').test('x'.repeat(5_000))).toBe(false);
   });
 });
