@@ -2,8 +2,9 @@
 // Captures the Engine API answers the snapshot is built from, on each engine and store, for the
 // unit tests: `node scripts/capture-fixtures.mjs [20.10] [26] [26-containerd]` (default: all).
 // For each engine it starts a private daemon (scripts/daemon.sh), builds the fixture world
-// (scripts/world.sh), records the daemon's /version and the raw answers of /system/df,
-// /images/json, /containers/json and every image's /json and /history into
+// (scripts/world.sh), records the daemon's /version, the store part of /info (Driver,
+// DriverStatus) and the raw answers of /system/df, /images/json (all=1: intermediate images too),
+// /containers/json and every image's /json and /history into
 // test/fixtures/engines/<engine>.json, and stops the daemon. Needs root, like the e2e tests.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,8 @@ for (const engine of wanted) {
     const version = await get(socket, '/version');
     // The newest API shape docker tidy parses (src/docker/engine.ts): the daemon's, capped at 1.51.
     const api = Number(version.ApiVersion) > 1.51 ? '1.51' : version.ApiVersion;
-    const images = await get(socket, `/v${api}/images/json`);
+    const images = await get(socket, `/v${api}/images/json?all=1`);
+    const { Driver, DriverStatus } = await get(socket, `/v${api}/info`);
     const perImage = {};
     for (const { Id } of images) {
       perImage[Id] = { inspect: await get(socket, `/v${api}/images/${Id}/json`), history: await get(socket, `/v${api}/images/${Id}/history`) };
@@ -51,6 +53,7 @@ for (const engine of wanted) {
       capturedAt: new Date().toISOString(),
       version: { Version: version.Version, ApiVersion: version.ApiVersion, MinAPIVersion: version.MinAPIVersion, Os: version.Os, Arch: version.Arch },
       apiVersion: api,
+      info: { Driver, DriverStatus },
       systemDf: await get(socket, `/v${api}/system/df`),
       images,
       containers: await get(socket, `/v${api}/containers/json?all=1`),

@@ -38,7 +38,7 @@ function regexes(flags: Flags, name: string, where: string): Pattern[] {
     try {
       return parseRegex(text);
     } catch (error) {
-      // The style of docker's own complaints: invalid --match pattern "[": unterminated character class
+      // The style of docker's own complaints: invalid --match pattern "[": missing closing ]: `[`
       if (error instanceof InputError) throw new UsageError(`invalid --${name} pattern "${text}": ${error.message}`, where);
       throw error;
     }

@@ -23,7 +23,7 @@ export const quietOption: Record<string, OptionSpec> = {
 
 /** The filters that select images, shared by images, unused, rm and prune. */
 export const imageFilterOptions: Record<string, OptionSpec> = {
-  match: { type: 'string', repeat: true, valueName: 'regex', describe: 'Only images with a reference (repository:tag) matching this JavaScript regex (repeatable)' },
+  match: { type: 'string', repeat: true, valueName: 'regex', describe: 'Only images with a reference (repository:tag) matching this regex (RE2 syntax, as Go\'s regexp; repeatable)' },
   exclude: { type: 'string', repeat: true, valueName: 'regex', describe: 'Leave out images with a reference matching this regex (repeatable)' },
   dangling: { type: 'boolean', describe: 'Only untagged images' },
   'older-than': { type: 'string', valueName: 'time', describe: 'Only images created before this: a duration (24h, 30m), a date (2020-07-07), a date-time or a Unix timestamp' },

@@ -6,6 +6,8 @@
 // only question is which zero-size entries are the zero-size layers. We walk every placement that
 // fits: where they all agree on the bytes up to a layer, that layer's cumulative size is known.
 
+import type { Layer } from './snapshot.js';
+
 /** The diff ID of an empty layer (an empty tar): always 0 bytes. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
@@ -13,7 +15,12 @@ export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a3
 export interface HistoryEntry {
   size: number;
   createdBy: string;
+  /** BuildKit marks the steps it ran "buildkit.dockerfile.v0". */
+  comment?: string;
 }
+
+/** The history comment of a step BuildKit ran from a Dockerfile. */
+export const BUILDKIT_COMMENT = 'buildkit.dockerfile.v0';
 
 /** Per-layer bytes, base first, and whether the history pinned every layer's size down. */
 export interface LayerSizes {
@@ -117,4 +124,84 @@ function fallback(n: number, nonZero: number[]): LayerSizes {
   const total = nonZero.reduce((s, x) => s + x, 0);
   sizes[n - 1] = total;
   return { sizes, exact: false, determined: sizes.map((_, i) => i === n - 1) };
+}
+
+/**
+ * Per layer (sizes as paired above, base first): whether a BuildKit step made it. Such a layer's
+ * bytes are also the build cache's: when the image goes, they stay on disk in the cache until
+ * it is pruned. Layers of 0 bytes: false.
+ */
+export function layersMadeByBuildKit(sizes: readonly number[], historyNewestFirst: readonly HistoryEntry[]): boolean[] {
+  const entries = [...historyNewestFirst].reverse().filter((e) => e.size > 0);
+  let next = 0;
+  return sizes.map((size) => {
+    let covered = 0;
+    let buildkit = false;
+    while (size > 0 && covered < size && next < entries.length) {
+      covered += entries[next]!.size;
+      buildkit ||= entries[next]!.comment === BUILDKIT_COMMENT;
+      next += 1;
+    }
+    return buildkit;
+  });
+}
+
+/**
+ * The layers of an image whose own history cannot say their bytes (an image without history, as
+ * `docker load` of one made by other tools gives, or a history that does not fit its layers), on
+ * the classic store, where an image's size is the sum of its layers: the bottom layers other
+ * images pinned down (`known`, by chain ID) keep their sizes, and the rest of the image's size
+ * goes to its top layer, which is then exact; layers in between are 0 and not known.
+ */
+export function fillFromKnown(chainIds: readonly string[], imageSize: number, known: ReadonlyMap<string, number>): Layer[] {
+  const layers: Layer[] = [];
+  let below = 0;
+  for (const chainId of chainIds.slice(0, -1)) {
+    const size = layers.every((l) => l.known) ? known.get(chainId) : undefined;
+    layers.push({ chainId, size: size ?? 0, known: size !== undefined });
+    below += size ?? 0;
+  }
+  const top = chainIds[chainIds.length - 1];
+  if (top === undefined) return layers;
+  if (below > imageSize) {
+    // The known sizes do not fit this image: keep its total, on its top layer.
+    for (const l of layers) Object.assign(l, { size: 0, known: false });
+    below = 0;
+  }
+  layers.push({ chainId: top, size: imageSize - below, known: true });
+  return layers;
+}
+
+/**
+ * Shares what each image's history pinned down with every image holding the same layers (a chain
+ * ID names a layer and everything below it, so the bytes up to it are the same in every image):
+ * a legacy build's intermediate images often tell where a child's zero-byte steps fall. Classic
+ * store only (there a layer's bytes are the same wherever it is used). Changes `images` in place.
+ */
+export function shareKnownLayers(images: readonly { layers: Layer[] }[]): void {
+  const upTo = new Map<string, number>();
+  for (const { layers } of images) {
+    let total = 0;
+    for (const layer of layers) {
+      total += layer.size;
+      if (layer.known) upTo.set(layer.chainId, total);
+    }
+  }
+  for (const { layers } of images) {
+    if (layers.every((l) => l.known)) continue;
+    let before = 0;
+    let stretch: Layer[] = [];
+    for (const layer of layers) {
+      const total = upTo.get(layer.chainId);
+      if (total === undefined) {
+        stretch.push(layer);
+        continue;
+      }
+      // An unknown stretch's bytes sit on the first layer after it whose total is known.
+      for (const l of stretch) Object.assign(l, { size: 0, known: false });
+      Object.assign(layer, { size: total - before, known: true });
+      before = total;
+      stretch = [];
+    }
+  }
 }

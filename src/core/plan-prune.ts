@@ -3,8 +3,8 @@
 // removes is unused by the time images are pruned), with the exact bytes each removal frees.
 // Pure: the executor only carries the plan out.
 import type { Pattern } from './parse.js';
-import { attributeBytes, planRemoval, type KeptImage, type PlannedRemoval } from './plan-removal.js';
-import { imagesTotalBytes, indexLayers } from './usage.js';
+import { planRemoval, RemovalReplay, type KeptImage, type PlannedRemoval } from './plan-removal.js';
+import { imagesTotalBytes } from './usage.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type Volume } from './snapshot.js';
 
 /** `label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`. */
@@ -62,6 +62,10 @@ export interface PrunePlan {
   keepUnder?: KeepUnderResult;
   /** Bytes each category frees, and their sum. */
   bytes: { containers: number; images: number; volumes: number; buildCache: number };
+  /** Bytes of removed images that stay on disk in the build cache after the sweep (BuildKit layers). */
+  cachedBytes: number;
+  /** Shared build-cache records the image step leaves as the cache's own (classic store), by ID. */
+  releasedBuildCache: string[];
   estimatedBytes: number;
   /** False when some figure is the daemon's best guess rather than exact (see RemovalPlan.exact). */
   exact: boolean;
@@ -114,6 +118,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
   let kept: KeptImage[] = [];
   let imagesExact = true;
   let keepUnder: KeepUnderResult | undefined;
+  let cachedRecords: BuildCacheRecord[] = [];
   if (request.images !== 'none' || request.keepUnder !== undefined) {
     const ids = new Set(
       snapshot.images.filter((i) => before(imageLastUsed(i, snapshot.containers)) && labelsMatch(i.labels, request.labels)).map((i) => i.id),
@@ -134,8 +139,9 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     images = removal.removals;
     kept = removal.kept;
     imagesExact = removal.exact;
+    cachedRecords = removal.cachedRecords;
     if (request.keepUnder !== undefined) {
-      ({ images, result: keepUnder } = leastRecentlyUsedUntil(snapshot, images, request.keepUnder));
+      ({ images, cachedRecords, result: keepUnder } = leastRecentlyUsedUntil({ ...snapshot, containers: remaining }, images, request.keepUnder));
     }
   }
 
@@ -168,6 +174,8 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
         );
 
   // 5. Build cache records not in use. They carry no labels: a label filter leaves them all.
+  // Records the images above were built with are the cache's own by then (no longer shared).
+  const released = new Set(cachedRecords.map((r) => r.id));
   let buildCache: BuildCacheRecord[] = [];
   if (request.buildCache !== 'none') {
     if (request.labels.length) {
@@ -176,7 +184,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
       buildCache = snapshot.buildCache.filter(
         (b) =>
           !b.inUse &&
-          (request.buildCache === 'all' || (!KEPT_CACHE_TYPES.has(b.type) && !b.shared)) &&
+          (request.buildCache === 'all' || (!KEPT_CACHE_TYPES.has(b.type) && !(b.shared && !released.has(b.id)))) &&
           before(Date.parse(b.lastUsedAt ?? b.createdAt) / 1000 || 0),
       );
     }
@@ -186,8 +194,9 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     containers: containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0),
     images: images.reduce((s, r) => s + r.bytes, 0),
     volumes: volumes.reduce((s, v) => s + Math.max(0, v.size), 0),
-    buildCache: buildCacheBytes(buildCache),
+    buildCache: buildCacheBytes(buildCache, released),
   };
+  const cachedBytes = images.reduce((s, r) => s + r.cachedBytes, 0) - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + b.size, 0);
   return {
     containers,
     images,
@@ -198,49 +207,66 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     notes,
     ...(keepUnder ? { keepUnder } : {}),
     bytes,
+    cachedBytes: Math.max(0, cachedBytes),
+    releasedBuildCache: [...released],
     estimatedBytes: bytes.containers + bytes.images + bytes.volumes + bytes.buildCache,
     exact: imagesExact && containers.every((c) => c.sizeRw >= 0) && volumes.every((v) => v.size >= 0),
   };
 }
 
-/** Bytes the build-cache records free: shared records are held by images too and free nothing. */
-export function buildCacheBytes(records: readonly BuildCacheRecord[]): number {
-  return records.reduce((s, b) => s + (b.shared ? 0 : Math.max(0, b.size)), 0);
+/**
+ * Bytes the build-cache records free: shared records are held by images too and free nothing,
+ * unless the images that shared them (`released`, by ID) are gone by then.
+ */
+export function buildCacheBytes(records: readonly BuildCacheRecord[], released: ReadonlySet<string> = new Set()): number {
+  return records.reduce((s, b) => s + (b.shared && !released.has(b.id) ? 0 : Math.max(0, b.size)), 0);
 }
 
 /**
- * Keeps the least recently used removals, in that order, only until the images' total (each
- * layer counted once) is at most `limit`; the removals' bytes are recomputed for that subset.
+ * Takes the least recently used removals, in that order, only until the images' total (each
+ * layer counted once) is at most `limit`. Each step frees what the daemon would free at that
+ * point (an image that only loses its names frees nothing, and the search goes on); an image
+ * others are built on waits for them. The chosen removals keep the plan's order (children first),
+ * with their bytes recomputed for that subset.
  */
 function leastRecentlyUsedUntil(
   snapshot: Snapshot,
   candidates: PlannedRemoval[],
   limit: number,
-): { images: PlannedRemoval[]; result: KeepUnderResult } {
-  // Holders per layer, counted down as images go; the total starts where df shows it.
-  const holders = indexLayers(snapshot.images);
+): { images: PlannedRemoval[]; cachedRecords: BuildCacheRecord[]; result: KeepUnderResult } {
+  const trial = new RemovalReplay(snapshot);
   let total = imagesTotalBytes(snapshot);
   const beforeBytes = total;
 
   const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, snapshot.containers)]));
-  const order = [...candidates].sort(
+  const pending = [...candidates].sort(
     (a, b) => lastUsed.get(a.image.id)! - lastUsed.get(b.image.id)! || a.image.created - b.image.created || (a.image.id < b.image.id ? -1 : 1),
   );
   const steps: KeepUnderResult['steps'] = [];
-  for (const removal of order) {
-    if (total <= limit) break;
-    let freed = 0;
-    for (const layer of removal.image.layers) {
-      const entry = holders.get(layer.chainId)!;
-      entry.holders -= 1;
-      if (entry.holders === 0) freed += entry.size;
-    }
+  while (total > limit) {
+    const next = pending.findIndex((r) => trial.model.childIds(r.image.id).length === 0);
+    if (next < 0) break;
+    const [removal] = pending.splice(next, 1) as [PlannedRemoval];
+    // Gone already, with an image built on it that went before.
+    if (!trial.model.has(removal.image.id)) continue;
+    const step = trial.apply(removal.image, removal.refs);
+    // The images' total is what docker system df shows: layers that move to the build cache leave it too.
+    const freed = step.bytes + step.cachedBytes;
     total -= freed;
     steps.push({ id: removal.image.id, lastUsed: lastUsed.get(removal.image.id)!, freedBytes: freed });
   }
-  // Bytes belong to the removal that frees them in execution order (children first), as rm plans it.
+  // In the plan's order, children first, each removal credited with what it frees there.
   const keep = new Set(steps.map((s) => s.id));
-  const inOrder = candidates.filter((r) => keep.has(r.image.id)).map((r) => ({ ...r, bytes: 0 }));
-  attributeBytes(inOrder, snapshot.images, keep);
-  return { images: inOrder, result: { limitBytes: limit, beforeBytes, afterBytes: total, shortByBytes: Math.max(0, total - limit), steps } };
+  const replay = new RemovalReplay(snapshot);
+  const inOrder = candidates
+    .filter((r) => keep.has(r.image.id))
+    .map((r) => {
+      const step = replay.apply(r.image, r.refs);
+      return { ...r, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, action: step.action };
+    });
+  return {
+    images: inOrder,
+    cachedRecords: replay.cachedRecords,
+    result: { limitBytes: limit, beforeBytes, afterBytes: total, shortByBytes: Math.max(0, total - limit), steps },
+  };
 }

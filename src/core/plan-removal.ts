@@ -1,9 +1,11 @@
 // Planning `docker tidy rm`: what goes (untag or delete), what stays and why, in which order, and
 // how many bytes it frees. Pure: the executor only carries the plan out.
 import type { Pattern } from './parse.js';
-import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
-import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
-import { analyzeImages, bytesFreedByDeleting, type ImageUsage } from './usage.js';
+import { ImageStoreModel, isImageId, repositoryOf } from './image-store.js';
+import { DANGLING_REF, filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
+import { SharedBuildCache } from './build-cache.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Snapshot } from './snapshot.js';
+import { analyzeImages, childrenFirst, listedImages, type ImageUsage } from './usage.js';
 
 /** What the user asked to remove. */
 export interface RemovalRequest {
@@ -34,6 +36,8 @@ export interface PlannedRemoval {
   refs: string[];
   /** Bytes this removal frees within the plan (each freed layer counted once, where it is freed). */
   bytes: number;
+  /** Bytes of the layers it frees from the images that stay on disk in the build cache (BuildKit). */
+  cachedBytes: number;
   /** Saved with `docker save` first (--save, local-only images). */
   save: boolean;
 }
@@ -53,8 +57,17 @@ export interface RemovalPlan {
   /** Children before parents. */
   removals: PlannedRemoval[];
   kept: KeptImage[];
+  /** Full image IDs given as IMAGE that no image has any more: already gone, nothing to do. */
+  gone: string[];
   /** Layer bytes the plan frees, plus the writable layers of the containers it removes. */
   estimatedBytes: number;
+  /**
+   * Bytes the removed images leave on disk in the build cache (the layers BuildKit built them
+   * with), which `docker tidy prune --build-cache` frees; not in estimatedBytes.
+   */
+  cachedBytes: number;
+  /** The shared build-cache records that become the cache's own when the plan is done (classic store). */
+  cachedRecords: BuildCacheRecord[];
   /** False when the daemon's data cannot pin the bytes down (the containerd image store, unplaced layer sizes). */
   exact: boolean;
 }
@@ -71,7 +84,8 @@ export class ImageArgumentError extends Error {
 }
 
 const ALL = 'all' as const;
-type Selection = Map<string, Set<string> | typeof ALL>;
+/** Per image ID: the references selected (or all of them), and whether a name, ID or --match chose it. */
+type Selection = Map<string, { refs: Set<string> | typeof ALL; byName: boolean }>;
 
 /** docker's normalisation of a name: docker.io/library/x, docker.io/x and library/x mean x; no tag means :latest. */
 export function normalizeReference(ref: string): string {
@@ -120,19 +134,20 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
   const usage = analyzeImages(snapshot);
   const byId = new Map(usage.map((u) => [u.image.id, u]));
   const kept: KeptImage[] = [];
-  const selection = select(usage, request);
+  const gone: string[] = [];
+  const selection = select(usage, request, gone);
 
   // Protections: --exclude, then --keep-last, drop references from the selection.
   const drop = (id: string, refs: string[], reason: string): void => {
     const current = selection.get(id);
     if (!current || refs.length === 0) return;
     const image = byId.get(id)!.image;
-    const set = current === ALL ? new Set(image.tags.length ? image.tags : referencesOf(image)) : current;
+    const set = current.refs === ALL ? new Set(referencesOf(image)) : current.refs;
     const dropped = refs.filter((r) => set.has(r));
     for (const r of dropped) set.delete(r);
     if (dropped.length) kept.push({ image, refs: dropped, reason });
     if (set.size === 0) selection.delete(id);
-    else selection.set(id, set);
+    else selection.set(id, { ...current, refs: set });
   };
   if (request.exclude.length) {
     for (const [id] of selection) {
@@ -141,72 +156,159 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     }
   }
   if (request.keepLast !== undefined) {
+    // A repository's images: those tagged in it, and those pulled into it by digest only.
     const byRepo = new Map<string, Image[]>();
-    for (const { image } of usage) {
-      for (const tag of image.tags) {
-        const repo = splitReference(tag).repository;
+    for (const { image, intermediate } of usage) {
+      if (intermediate) continue;
+      for (const repo of new Set([...image.tags, ...image.digests].map(repositoryOf))) {
         const list = byRepo.get(repo) ?? [];
-        if (!list.includes(image)) list.push(image);
+        list.push(image);
         byRepo.set(repo, list);
       }
     }
     for (const [repo, list] of byRepo) {
       const newest = [...list].sort((a, b) => b.created - a.created || (a.id < b.id ? -1 : 1)).slice(0, request.keepLast);
       for (const image of newest) {
-        const refs = image.tags.filter((t) => splitReference(t).repository === repo);
-        drop(image.id, refs, `one of the ${request.keepLast} newest images of ${repo} (--keep-last)`);
+        const refs = referencesOf(image).filter((r) => repositoryOf(r) === repo || (r.endsWith(':<none>') && r.slice(0, -':<none>'.length) === repo));
+        const which = request.keepLast === 1 ? 'the newest image' : `one of the ${request.keepLast} newest images`;
+        drop(image.id, refs, `${which} of ${repo} (--keep-last ${request.keepLast})`);
       }
     }
   }
 
-  // Safety: decide per image whether its selected references can go.
-  const removals: PlannedRemoval[] = [];
-  const containers: Container[] = [];
+  // Safety: what may go of each selected image, before anything is simulated.
+  const candidates: Candidate[] = [];
   for (const [id, sel] of selection) {
     const u = byId.get(id)!;
     const image = u.image;
-    const refs = sel === ALL ? (image.tags.length ? [...image.tags] : [image.id]) : [...sel];
-    const deletes = sel === ALL || image.tags.every((t) => sel.has(t));
+    const wantsAll = sel.refs === ALL || image.tags.every((t) => sel.refs !== ALL && sel.refs.has(t));
+    const shown = sel.refs === ALL ? referencesOf(image) : [...sel.refs];
     const active = u.containers.filter(isActive);
     if (active.length) {
-      kept.push({ image, refs, reason: `used by running container${plural(active)} ${names(active)}` });
+      kept.push({ image, refs: shown, reason: `used by running container${plural(active)} ${names(active)}` });
       continue;
     }
-    if (!deletes) {
-      removals.push({ image, action: 'untag', refs, bytes: 0, save: false });
+    if (wantsAll && u.containers.length && !request.withContainers) {
+      kept.push({ image, refs: shown, reason: `used by stopped container${plural(u.containers)} ${names(u.containers)} (--with-containers removes them)` });
       continue;
     }
-    if (u.containers.length && !request.withContainers) {
-      kept.push({
-        image,
-        refs,
-        reason: `used by stopped container${plural(u.containers)} ${names(u.containers)} (--with-containers removes them)`,
-      });
-      continue;
-    }
-    if (u.localOnly && !request.includeLocal && !request.save) {
+    if (wantsAll && u.localOnly && !request.includeLocal && !request.save) {
       const reason =
         snapshot.imageStore === 'containerd' && image.digests.length > 0
           ? 'may exist only on this host (the containerd image store does not say whether it was pushed or pulled)'
           : 'exists only on this host (never pushed or pulled)';
-      kept.push({ image, refs, reason: `${reason}; --save DIR or --include-local to remove it` });
+      kept.push({ image, refs: shown, reason: `${reason}; --save DIR or --include-local to remove it` });
       continue;
     }
-    containers.push(...u.containers);
-    removals.push({ image, action: 'delete', refs, bytes: 0, save: u.localOnly && request.save });
+    const refs = wantsAll ? referencesToDelete(image) : [...(sel.refs as Set<string>)];
+    candidates.push({ usage: u, refs, wantsAll, byName: sel.byName, save: wantsAll && u.localOnly && request.save });
   }
+  const ordered = childrenFirstBy(candidates, (c) => c.usage.image, snapshot.images);
 
-  orderChildrenFirst(removals, snapshot.images);
-  const deleteIds = new Set(removals.filter((r) => r.action === 'delete').map((r) => r.image.id));
-  attributeBytes(removals, snapshot.images, deleteIds);
+  // First pass: which images really go, with every container they need gone. An image that would
+  // only lose its names (images built on it stay) keeps its containers, and is kept itself when it
+  // was selected only by a filter: that would free nothing.
+  const trial = new ImageStoreModel(snapshot.images, snapshot.containers);
+  for (const c of ordered) if (c.wantsAll && request.withContainers) for (const container of c.usage.containers) trial.removeContainer(container);
+  const goes = new Set<string>();
+  for (const c of ordered) for (const ref of c.refs) for (const id of trial.remove(c.usage.image.id, ref).deleted) goes.add(id);
+
+  // Second pass, for real: containers first, then the images, children first.
+  const containers = ordered.filter((c) => c.wantsAll && goes.has(c.usage.image.id)).flatMap((c) => c.usage.containers);
+  const replay = new RemovalReplay(snapshot, containers);
+  const removals: PlannedRemoval[] = [];
+  for (const c of ordered) {
+    const { image } = c.usage;
+    const shown = c.refs.map((r) => (r === image.id || isImageId(r) ? DANGLING_REF : r));
+    if (c.wantsAll && !goes.has(image.id) && (!c.byName || c.usage.containers.length > 0)) {
+      const built = replay.model.childIds(image.id).map((id) => replay.model.nameOf(id));
+      const reason = built.length
+        ? `image${plural(built)} ${built.slice(0, 3).join(', ')}${built.length > 3 ? ` and ${built.length - 3} more` : ''} ${built.length === 1 ? 'is' : 'are'} built on it and stay${built.length === 1 ? 's' : ''}: removing its names would free nothing`
+        : `it would not be deleted: ${replay.model.remove(image.id, image.id).refused ?? 'something else still holds it'}`;
+      kept.push({ image, refs: shown, reason });
+      continue;
+    }
+    const step = replay.apply(image, c.refs);
+    if (step.done.length === 0) {
+      kept.push({ image, refs: shown, reason: `docker would refuse: ${step.refused ?? 'nothing to remove'}` });
+      continue;
+    }
+    removals.push({ image, action: step.action, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, save: step.action === 'delete' && c.save });
+  }
   const containerBytes = containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
   return {
     containers,
     removals,
     kept,
-    estimatedBytes: bytesFreedByDeleting(snapshot.images, deleteIds) + containerBytes,
+    gone,
+    cachedBytes: removals.reduce((s, r) => s + r.cachedBytes, 0),
+    cachedRecords: replay.cachedRecords,
+    estimatedBytes: removals.reduce((s, r) => s + r.bytes, 0) + containerBytes,
     exact: removals.every((r) => r.action === 'untag' || byId.get(r.image.id)!.exact) && containers.every((c) => c.sizeRw >= 0),
   };
+}
+
+/**
+ * Replays reference removals in order on the image store model: what each deletes or only
+ * untags, the bytes it frees, and those of them that stay on disk in the build cache.
+ */
+export class RemovalReplay {
+  readonly model: ImageStoreModel;
+  /** The shared build-cache records the removals so far leave as the cache's own (classic store). */
+  readonly cachedRecords: BuildCacheRecord[] = [];
+  private readonly cache: SharedBuildCache;
+  private readonly layerOf: Map<string, Layer>;
+
+  /** `containersGone`: removed before any image. */
+  constructor(snapshot: Snapshot, containersGone: readonly Container[] = []) {
+    this.model = new ImageStoreModel(snapshot.images, snapshot.containers);
+    for (const c of containersGone) this.model.removeContainer(c);
+    this.cache = new SharedBuildCache(snapshot.buildCache, snapshot.imageStore ?? 'classic', snapshot.buildCacheKnown !== false);
+    this.layerOf = new Map(snapshot.images.flatMap((i) => i.layers.map((l) => [l.chainId, l] as const)));
+  }
+
+  /** Removes `refs` of `image` in order, stopping at the first the daemon would refuse. */
+  apply(image: Image, refs: readonly string[]): { done: string[]; refused?: string; action: 'delete' | 'untag'; bytes: number; cachedBytes: number } {
+    let freed = 0;
+    let cachedBytes = 0;
+    const done: string[] = [];
+    for (const ref of refs) {
+      const effect = this.model.remove(image.id, ref);
+      if (effect.refused) return { done, refused: effect.refused, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
+      done.push(ref);
+      freed += effect.freedBytes;
+      for (const chainId of effect.freedLayers) {
+        const cached = this.cache.claim(this.layerOf.get(chainId)!);
+        if (!cached) continue;
+        cachedBytes += cached.bytes;
+        if (cached.record) this.cachedRecords.push(cached.record);
+      }
+    }
+    return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
+  }
+}
+
+/** A selected image that passed the protections, with the references to remove in order. */
+interface Candidate {
+  usage: ImageUsage;
+  refs: string[];
+  /** Every tag of it was selected: the user wants the image gone, not renamed. */
+  wantsAll: boolean;
+  /** Selected by name, ID or --match, not only by a filter. */
+  byName: boolean;
+  save: boolean;
+}
+
+/**
+ * The references whose removal deletes the image, the deleting one last: its tags (each takes
+ * the digests of its repository along), and the digests of repositories it has no tag in, which
+ * would otherwise keep it (as `docker image prune` removes them); its ID when it has no name.
+ */
+export function referencesToDelete(image: Image): string[] {
+  const tagRepos = new Set(image.tags.map(repositoryOf));
+  const digests = image.digests.filter((d) => !tagRepos.has(repositoryOf(d)));
+  const refs = [...digests, ...image.tags];
+  return refs.length > 0 ? refs : [image.id];
 }
 
 /** Whether a request selects anything at all (IMAGE, --match, or a filter used alone). */
@@ -222,20 +324,27 @@ export function requestSelects(request: RemovalRequest): boolean {
   );
 }
 
-function select(usage: ImageUsage[], request: RemovalRequest): Selection {
+function select(usage: ImageUsage[], request: RemovalRequest, gone: string[]): Selection {
   const selection: Selection = new Map();
   const images = usage.map((u) => u.image);
-  const add = (id: string, ref?: string): void => {
+  const add = (id: string, byName: boolean, ref?: string): void => {
     const current = selection.get(id);
-    if (current === ALL) return;
-    if (ref === undefined) selection.set(id, ALL);
-    else selection.set(id, new Set([...(current ?? []), ref]));
+    if (current?.refs === ALL) return;
+    if (ref === undefined) selection.set(id, { refs: ALL, byName: byName || current?.byName === true });
+    else selection.set(id, { refs: new Set([...(current?.refs ?? []), ref]), byName: byName || current?.byName === true });
   };
   const errors: ImageArgumentError[] = [];
   for (const arg of request.images) {
+    // A full image ID names exactly one image: when none has it, it is gone already (a rerun of a
+    // run that was cut short), not a mistake.
+    const full = /^(?:sha256:)?([0-9a-f]{64})$/.exec(arg);
+    if (full && !images.some((i) => i.id === `sha256:${full[1]}`)) {
+      gone.push(`sha256:${full[1]}`);
+      continue;
+    }
     try {
       const { id, ref } = resolveImageArgument(images, arg);
-      add(id, ref);
+      add(id, true, ref);
     } catch (error) {
       if (!(error instanceof ImageArgumentError)) throw error;
       errors.push(error);
@@ -246,52 +355,29 @@ function select(usage: ImageUsage[], request: RemovalRequest): Selection {
     const worst = errors.find((e) => e.kind !== 'missing') ?? errors[0]!;
     throw new ImageArgumentError(errors.filter((e) => e.kind === worst.kind).map((e) => e.message).join('\n'), worst.kind);
   }
-  for (const u of usage) {
+  // Patterns and filters see the images docker image ls lists; an intermediate image goes with
+  // the images built on it, or by its ID.
+  const listed = listedImages(usage);
+  for (const u of listed) {
     for (const ref of referencesOf(u.image)) {
       if (!request.match.some((re) => re.test(ref))) continue;
       // Untagged images are listed as <none>:<none> or repo:<none>: matching one selects the image.
-      add(u.image.id, u.image.tags.includes(ref) ? ref : undefined);
+      add(u.image.id, true, u.image.tags.includes(ref) ? ref : undefined);
     }
   }
-  const narrowed = new Set(filterImages(usage, request.filter).map((u) => u.image.id));
   if (request.images.length === 0 && request.match.length === 0) {
-    for (const id of narrowed) add(id);
+    for (const u of filterImages(listed, request.filter)) add(u.image.id, false);
   } else {
+    const narrowed = new Set(filterImages(usage, request.filter).map((u) => u.image.id));
     for (const id of [...selection.keys()]) if (!narrowed.has(id)) selection.delete(id);
   }
   return selection;
 }
 
-// Children before parents: a child holds all of its parent's layers, so more layers (then a
-// deeper parent chain) goes first.
-function orderChildrenFirst(removals: PlannedRemoval[], images: readonly Image[]): void {
-  const parent = new Map(images.map((i) => [i.id, i.parentId]));
-  const depth = (id: string): number => {
-    let d = 0;
-    for (let p = parent.get(id); p && d < 1000; p = parent.get(p)) d++;
-    return d;
-  };
-  removals.sort(
-    (a, b) => b.image.layers.length - a.image.layers.length || depth(b.image.id) - depth(a.image.id) || (a.image.id < b.image.id ? -1 : 1),
-  );
-}
-
-/**
- * Each freed layer's bytes go to the removal that really frees it: the last one (in execution
- * order) of the images holding it, since the layer goes only when its last holder does.
- */
-export function attributeBytes(removals: PlannedRemoval[], images: readonly Image[], deleteIds: ReadonlySet<string>): void {
-  const kept = new Set<string>();
-  for (const image of images) if (!deleteIds.has(image.id)) for (const l of image.layers) kept.add(l.chainId);
-  const counted = new Set<string>();
-  for (const r of [...removals].reverse()) {
-    if (r.action !== 'delete') continue;
-    for (const l of r.image.layers) {
-      if (kept.has(l.chainId) || counted.has(l.chainId)) continue;
-      counted.add(l.chainId);
-      r.bytes += l.size;
-    }
-  }
+/** `list` ordered children first (see childrenFirst), by the image each item is about. */
+function childrenFirstBy<T>(list: readonly T[], imageOf: (t: T) => Image, all: readonly Image[]): T[] {
+  const byImage = new Map(list.map((t) => [imageOf(t), t]));
+  return childrenFirst([...byImage.keys()], all).map((i) => byImage.get(i)!);
 }
 
 function plural(list: readonly unknown[]): string {

@@ -99,7 +99,8 @@ export function bytesFreedByRemoving(images: readonly Image[], refs: ReadonlySet
 export function whyFreesNothing(target: ImageUsage, all: readonly ImageUsage[]): string | undefined {
   if (target.sizeBytes === 0) return 'it is empty';
   const top = target.image.layers[target.image.layers.length - 1]?.chainId;
-  const holders = all.filter((u) => u.image.id !== target.image.id && u.image.layers.some((l) => l.chainId === top));
+  // Intermediate images hold their children's lower layers; they are named by the images built on them.
+  const holders = all.filter((u) => u.image.id !== target.image.id && !(u.intermediate && u.unused) && u.image.layers.some((l) => l.chainId === top));
   if (holders.length === 0) return undefined;
   const inUse = holders.filter((u) => !u.unused);
   // Sorted: the daemon lists images created in the same second in no fixed order.

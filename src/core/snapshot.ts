@@ -11,6 +11,11 @@ export interface Layer {
    * cannot tell which zero-byte steps made layers, a stretch's bytes sit on its last layer.
    */
   known: boolean;
+  /**
+   * Made by a BuildKit build step: the build cache holds the same bytes, so they stay on disk
+   * when the image goes, until the cache is pruned. Undefined when the history was not read.
+   */
+  buildkit?: boolean;
 }
 
 /** An image ID with everything the daemon knows about it. */
@@ -114,6 +119,8 @@ export interface Snapshot {
    * image came from a registry (images built here have them too).
    */
   imageStore?: 'classic' | 'containerd';
+  /** False when the build cache could not be read (API 1.41 without /system/df): `buildCache` is then empty. */
+  buildCacheKnown?: boolean;
   /** What could not be read, for the user (the daemon failing to compute disk usage). */
   warnings?: string[];
 }

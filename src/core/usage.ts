@@ -1,5 +1,6 @@
 // Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
+import { ImageStoreModel } from './image-store.js';
 import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
 
 /** An image with its layer accounting and the containers that use it. */
@@ -7,7 +8,7 @@ export interface ImageUsage {
   image: Image;
   /** Bytes of all its layers. */
   sizeBytes: number;
-  /** Bytes in layers that no other image holds. */
+  /** What removing this image alone frees: its layers that no other remaining image holds. */
   uniqueBytes: number;
   /** Bytes in layers that other images hold too. */
   sharedBytes: number;
@@ -19,6 +20,12 @@ export interface ImageUsage {
   unused: boolean;
   /** Tagged but never pushed or pulled (no RepoDigests): removing it loses it for good. */
   localOnly: boolean;
+  /**
+   * A legacy builder's intermediate image: no tag, no digest, and other images are built on it.
+   * `docker image ls` hides these (they go with the images built on them); they count where a
+   * container uses one.
+   */
+  intermediate: boolean;
   /** False when its unique/shared split rests on a layer size the daemon did not pin down. */
   exact: boolean;
 }
@@ -62,28 +69,55 @@ function boundariesKnown(image: Image, index: Map<string, LayerEntry>): boolean 
   });
 }
 
-/** Per-image accounting for every image in the snapshot. */
+/** The images built directly on each image (by the parent links of the legacy builder). */
+export function childrenByImage(images: readonly Image[]): Map<string, string[]> {
+  const ids = new Set(images.map((i) => i.id));
+  const children = new Map<string, string[]>();
+  for (const image of images) {
+    if (!image.parentId || !ids.has(image.parentId)) continue;
+    const list = children.get(image.parentId);
+    if (list) list.push(image.id);
+    else children.set(image.parentId, [image.id]);
+  }
+  return children;
+}
+
+/** Per-image accounting for every image in the snapshot, intermediate ones included. */
 export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
   const index = indexLayers(snapshot.images);
   const containerd = snapshot.imageStore === 'containerd';
+  const children = childrenByImage(snapshot.images);
+  const byId = new Map(snapshot.images.map((i) => [i.id, i]));
   const byImage = new Map<string, Container[]>();
   for (const c of snapshot.containers) {
     const list = byImage.get(c.imageId);
     if (list) list.push(c);
     else byImage.set(c.imageId, [c]);
   }
+  const named = (i: Image): boolean => i.tags.length > 0 || i.digests.length > 0;
   return snapshot.images.map((image) => {
-    let sizeBytes = 0;
-    let sharedBytes = 0;
-    for (const layer of image.layers) {
-      sizeBytes += layer.size;
-      if (index.get(layer.chainId)!.holders > 1) sharedBytes += layer.size;
-    }
     const containers = byImage.get(image.id) ?? [];
+    // Removing it alone deletes it and the parents that only it keeps (nameless, unused, no other
+    // child); a layer is freed when every image holding it is among those.
+    const goes = [image];
+    if (!children.has(image.id)) {
+      for (let p = byId.get(image.parentId); p && !named(p) && !byImage.has(p.id) && children.get(p.id)!.length === 1; p = byId.get(p.parentId)) {
+        goes.push(p);
+      }
+    }
+    const goingHolders = new Map<string, number>();
+    for (const g of goes) for (const l of g.layers) goingHolders.set(l.chainId, (goingHolders.get(l.chainId) ?? 0) + 1);
+    let layerBytes = 0;
+    let freed = 0;
+    for (const layer of image.layers) {
+      layerBytes += layer.size;
+      if (!children.has(image.id) && index.get(layer.chainId)!.holders === goingHolders.get(layer.chainId)) freed += layer.size;
+    }
     // On the containerd store the daemon's size also counts the image's compressed content, which
     // the layers (unpacked snapshots) do not: show its size, as docker image ls does, and count
     // the content as the image's own (docker system df -v does the same).
-    if (containerd) sizeBytes = image.size;
+    const sizeBytes = containerd ? image.size : layerBytes;
+    const sharedBytes = layerBytes - freed;
     return {
       image,
       sizeBytes,
@@ -94,10 +128,16 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       unused: containers.length === 0,
       // The containerd store gives built images digests too: there, any tagged image may be the only copy.
       localOnly: image.tags.length > 0 && (image.digests.length === 0 || containerd),
+      intermediate: !named(image) && children.has(image.id),
       // There, too, layer sizes are unpacked snapshots, not the content the daemon counts in a size.
       exact: !containerd && boundariesKnown(image, index),
     };
   });
+}
+
+/** The images `docker image ls` lists: all but intermediate ones, unless a container uses one. */
+export function listedImages(usage: readonly ImageUsage[]): ImageUsage[] {
+  return usage.filter((u) => !u.intermediate || !u.unused);
 }
 
 /**
@@ -117,6 +157,32 @@ export function bytesFreedByDeleting(images: readonly Image[], removedIds: Reado
   let total = 0;
   for (const size of freed.values()) total += size;
   return total;
+}
+
+/**
+ * Bytes that removing the images `ids` (every reference of each, children first, never forced)
+ * would free: what the daemon then deletes, parents it prunes included, and nothing an image
+ * built on one of them, or a container, still holds.
+ */
+export function bytesFreedByRemovingImages(snapshot: Snapshot, ids: ReadonlySet<string>): number {
+  const model = new ImageStoreModel(snapshot.images, snapshot.containers);
+  let freed = 0;
+  for (const image of childrenFirst(snapshot.images.filter((i) => ids.has(i.id)), snapshot.images)) {
+    freed += model.removeEverything(image.id).freedBytes;
+  }
+  return freed;
+}
+
+/** Images ordered so that every image comes before the images it is built on. */
+export function childrenFirst<T extends Image>(list: readonly T[], all: readonly Image[]): T[] {
+  const parent = new Map(all.map((i) => [i.id, i.parentId]));
+  const depth = (id: string): number => {
+    let d = 0;
+    for (let p = parent.get(id); p && d < 10_000; p = parent.get(p)) d++;
+    return d;
+  };
+  // A child holds all of its parent's layers: more layers, then a deeper parent chain, goes first.
+  return [...list].sort((a, b) => b.layers.length - a.layers.length || depth(b.id) - depth(a.id) || (a.id < b.id ? -1 : 1));
 }
 
 /**
@@ -174,7 +240,8 @@ function keyOf(item: { id: string } | { name: string } | { image: { id: string }
 
 /** Computes df's four sections from a snapshot read with usage data. */
 export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
-  const imageUsage = analyzeImages(snapshot);
+  const all = analyzeImages(snapshot);
+  const imageUsage = listedImages(all);
   const unusedIds = new Set(imageUsage.filter((u) => u.unused).map((u) => u.image.id));
   // Largest first; ties in a fixed order (by ID or name), so that two runs print the same.
   const bySize = <T extends { id: string } | { name: string } | { image: { id: string } }>(items: T[], size: (t: T) => number): T[] =>
@@ -188,11 +255,11 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
   const ownCache = cache.filter((b) => !b.shared);
   return {
     images: {
-      total: snapshot.images.length,
+      total: imageUsage.length,
       active: imageUsage.filter((u) => !u.unused).length,
       sizeBytes: imagesTotalBytes(snapshot),
-      reclaimableBytes: bytesFreedByDeleting(snapshot.images, unusedIds),
-      exact: imageUsage.every((u) => u.exact),
+      reclaimableBytes: bytesFreedByRemovingImages(snapshot, unusedIds),
+      exact: all.every((u) => u.exact),
       items: bySize(imageUsage, (u) => u.sizeBytes),
     },
     containers: {

@@ -28,6 +28,14 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
       { cause },
     );
   }
+  if (/unable to resolve docker endpoint|invalid bind address|unable to parse docker host|invalid port/i.test(text)) {
+    // docker could not make sense of the address it was given: nothing was dialled.
+    return new TidyError(
+      `invalid address for ${describeDaemon(target)}: ${firstLine(text).replace(/^Failed to initialize: /, '')}`,
+      'use unix:///path/to/docker.sock, tcp://HOST:PORT, ssh://[USER@]HOST or npipe:////./pipe/NAME (check DOCKER_HOST, --host and "docker context ls")',
+      { cause },
+    );
+  }
   if (/context ".*" (does not exist|not found)|context not found/i.test(text)) {
     return new TidyError(`${firstLine(text)}`, 'list the contexts with "docker context ls"', { cause });
   }

@@ -188,6 +188,9 @@ export class EngineClient {
       if (stderr.length < 10_000) stderr += text;
     });
     const socket = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+    // A request in flight hears the connection's errors through its own listener; an idle one
+    // that the pool closes (fewer connections wanted now) must not crash the process.
+    socket.on('error', () => undefined);
     // http.Agent treats its connections as net.Sockets; these are no-ops for a pipe.
     const fake = socket as Duplex & Record<string, unknown>;
     for (const method of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref']) {

@@ -14,7 +14,9 @@ export interface PruneOutcome {
   removal: RemovalOutcome;
   networks: { removed: Network[]; gone: Network[]; failed: { item: Network; error: string }[] };
   volumes: { removed: Volume[]; gone: Volume[]; failed: { item: Volume; error: string }[] };
-  buildCache: { removed: BuildCacheRecord[]; gone: BuildCacheRecord[]; failed: { item: BuildCacheRecord; error: string }[] };
+  buildCache: { removed: BuildCacheRecord[]; gone: BuildCacheRecord[]; failed: { item: BuildCacheRecord; error: string }[]; reclaimedBytes: number };
+  /** The build cache read again once the images were gone (when it shared layers with images). */
+  buildCacheAfterImages?: BuildCacheRecord[];
   cancelled: boolean;
 }
 
@@ -22,17 +24,27 @@ export interface PruneOutcome {
 export async function executePrune(
   client: EngineClient,
   plan: PrunePlan,
-  options: { saveDir?: string; onProgress?: ProgressListener } = {},
+  options: { saveDir?: string; onProgress?: ProgressListener; readBuildCache?: () => Promise<BuildCacheRecord[]> } = {},
 ): Promise<PruneOutcome> {
   const removal = await executeRemoval(
     client,
-    { containers: plan.containers, removals: plan.images, kept: plan.kept, estimatedBytes: plan.bytes.containers + plan.bytes.images, exact: plan.exact },
+    {
+      containers: plan.containers,
+      removals: plan.images,
+      kept: plan.kept,
+      gone: [],
+      estimatedBytes: plan.bytes.containers + plan.bytes.images,
+      cachedBytes: plan.cachedBytes,
+      cachedRecords: [],
+      exact: plan.exact,
+    },
     options,
   );
+  const buildCacheAfterImages = options.readBuildCache && removal.deletedIds.size > 0 ? await options.readBuildCache() : undefined;
   const networks = await deleteEach(client, plan.networks, (n) => [`/networks/${encodeURIComponent(n.id)}`, `remove network ${n.name}`]);
   const volumes = await deleteEach(client, plan.volumes, (v) => [`/volumes/${encodeURIComponent(v.name)}`, `remove volume ${v.name}`]);
   const buildCache = await pruneBuildCache(client, plan.buildCache);
-  return { removal, networks, volumes, buildCache, cancelled: client.target.signal.aborted };
+  return { removal, networks, volumes, buildCache, ...(buildCacheAfterImages ? { buildCacheAfterImages } : {}), cancelled: client.target.signal.aborted };
 }
 
 /**
@@ -41,7 +53,7 @@ export async function executePrune(
  * still held is tried again after a pass that pruned something.
  */
 async function pruneBuildCache(client: EngineClient, records: readonly BuildCacheRecord[]): Promise<PruneOutcome['buildCache']> {
-  const result: PruneOutcome['buildCache'] = { removed: [], gone: [], failed: [] };
+  const result: PruneOutcome['buildCache'] = { removed: [], gone: [], failed: [], reclaimedBytes: 0 };
   let pending = childrenFirst(records);
   for (let progress = true; progress && pending.length; ) {
     progress = false;
@@ -52,6 +64,8 @@ async function pruneBuildCache(client: EngineClient, records: readonly BuildCach
       const what = `prune build cache ${record.id}`;
       try {
         const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what, { finishOnAbort: true }), what);
+        // The daemon's own count of what it freed, whatever the record shared when planned.
+        result.reclaimedBytes += answer.SpaceReclaimed;
         if (answer.CachesDeleted.includes(record.id)) {
           result.removed.push(record);
           progress = true;

@@ -1,10 +1,10 @@
 // Carries out a RemovalPlan; decides nothing. Saves, then removes containers, then removes image
 // references one by one over the one Engine API connection (children first, as planned). Never
 // forces: docker's own refusal (a container created since the plan) is reported as a failure.
-import { closeSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, UsageError } from '../errors.js';
 import { saveImageTo } from './cli.js';
 import { mapConcurrent } from './concurrency.js';
 import { EngineApiError, type EngineClient } from './engine.js';
@@ -238,8 +238,53 @@ function ensurePrivateDir(dir: string): void {
   }
 }
 
-/** The file name for an image's tar: its first tag, made safe for a file name. */
+/**
+ * The file name for an image's tar: its first tag made safe for a file name, and its short ID,
+ * so that two images never share a name ("a/b:1" and "a_b:1" both read "a_b_1").
+ */
 export function tarName(removal: PlannedRemoval): string {
-  const name = removal.image.tags[0] ?? removal.image.id.replace(/^sha256:/, '').slice(0, 12);
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_') + '.tar';
+  const id = removal.image.id.replace(/^sha256:/, '').slice(0, 12);
+  const tag = removal.image.tags[0];
+  return (tag ? `${tag.replace(/[^A-Za-z0-9._-]+/g, '_')}-${id}` : id) + '.tar';
+}
+
+/**
+ * Checks, before the plan is shown, that `docker save` can write each planned tar into DIR: DIR
+ * is a real, writable directory, or can be created (its parent exists and is writable), and no
+ * file of those names is there yet. Throws a UsageError naming the problem.
+ */
+export function checkSaveDir(dir: string, removals: readonly PlannedRemoval[], helpCommand: string): void {
+  const where = (text: string): UsageError => new UsageError(`--save ${JSON.stringify(dir)}: ${text}`, helpCommand);
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw where((error as Error).message);
+  }
+  if (stat) {
+    if (!stat.isDirectory()) throw where('exists and is not a directory (a symlink is not followed)');
+    if (!writable(dir)) throw where('is not writable');
+    for (const removal of removals) {
+      if (existsSync(join(dir, tarName(removal)))) throw where(`${tarName(removal)} is already there; docker tidy never overwrites a file`);
+    }
+    return;
+  }
+  const parent = dirname(resolve(dir));
+  let parentStat;
+  try {
+    parentStat = statSync(parent);
+  } catch {
+    throw where(`cannot be created: ${parent} does not exist`);
+  }
+  if (!parentStat.isDirectory()) throw where(`cannot be created: ${parent} is not a directory`);
+  if (!writable(parent)) throw where(`cannot be created: ${parent} is not writable`);
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -18,8 +18,11 @@ const CacheEntry = z.object({
    * content on the containerd store. A file whose sizes no longer add up is not trusted.
    */
   content: z.number().default(0),
+  /** Layers a BuildKit step made (indexes); null when the history was not read. */
+  buildkit: z.array(z.number()).nullable(),
 });
-const CacheFile = z.object({ schemaVersion: z.literal(1), images: z.record(z.string(), CacheEntry) });
+// Version 2 added `buildkit`: a version-1 file is ignored and rewritten.
+const CacheFile = z.object({ schemaVersion: z.literal(2), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
 
 
@@ -45,7 +48,8 @@ export class LayerCache {
     const n = entry?.chainIds.length;
     if (!entry || entry.imageSize !== imageSize || entry.sizes.length !== n || entry.known.length !== n) return undefined;
     if (entry.sizes.reduce((s, x) => s + x, 0) + entry.content !== imageSize) return undefined;
-    return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]! }));
+    const buildkit = entry.buildkit && new Set(entry.buildkit);
+    return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]!, ...(buildkit ? { buildkit: buildkit.has(i) } : {}) }));
   }
 
   set(imageId: string, imageSize: number, layers: Layer[]): void {
@@ -55,6 +59,7 @@ export class LayerCache {
       sizes: layers.map((l) => l.size),
       known: layers.map((l) => l.known),
       content: imageSize - layers.reduce((s, l) => s + l.size, 0),
+      buildkit: layers.every((l) => l.buildkit === undefined) ? null : layers.flatMap((l, i) => (l.buildkit ? [i] : [])),
     });
     this.dirty = true;
   }
@@ -72,7 +77,7 @@ export class LayerCache {
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ schemaVersion: 1, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify({ schemaVersion: 2, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
       renameSync(tmp, this.file);
     } catch {
       // A read-only home is no reason to fail: the next run just asks the daemon again.

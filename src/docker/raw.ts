@@ -123,6 +123,18 @@ export const NetworkSummary = z.object({
 });
 export type NetworkSummary = z.infer<typeof NetworkSummary>;
 
+/** The parts of GET /info that tidy uses. */
+export const SystemInfo = z.object({
+  Driver: z.string().default(''),
+  // [["Backing Filesystem", "extfs"], ...]; on the containerd store ["driver-type", "io.containerd.snapshotter.v1"].
+  DriverStatus: z
+    .array(z.array(z.string()))
+    .nullish()
+    .transform((v) => (v ?? []).map((pair) => [pair[0] ?? '', pair[1] ?? ''] as const)),
+  Name: z.string().default(''),
+});
+export type SystemInfo = z.infer<typeof SystemInfo>;
+
 /** POST /build/prune. */
 export const BuildPruneAnswer = z.object({
   CachesDeleted: stringList,
@@ -152,6 +164,7 @@ export const ImageHistory = z.array(
   z.object({
     Size: z.number(),
     CreatedBy: z.string().default(''),
+    Comment: z.string().nullish(),
   }),
 );
 export type ImageHistory = z.infer<typeof ImageHistory>;

@@ -2,7 +2,7 @@
 // /system/df when sizes of containers, volumes and build cache are wanted), plus inspect and
 // history for images whose layers are not cached yet.
 import { createHash } from 'node:crypto';
-import { pairHistoryWithLayers } from '../core/layers.js';
+import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type Volume } from '../core/snapshot.js';
 import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
@@ -17,6 +17,7 @@ import {
   ImageSummary,
   NetworkSummary,
   SystemDf,
+  SystemInfo,
   VolumeList,
   VolumeSummary,
 } from './raw.js';
@@ -32,6 +33,11 @@ export interface SnapshotOptions {
   tagTimes?: boolean;
   /** The networks (GET /networks). */
   networks?: boolean;
+  /**
+   * The build cache without the rest of `usage`, where the API can give it alone (1.42+); rm
+   * needs it to tell which layers stay on disk in it.
+   */
+  buildCache?: boolean;
 }
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
@@ -43,41 +49,43 @@ const IMAGES_PER_CONNECTION = 50;
 
 /** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
 export async function readSnapshot(client: EngineClient, options: SnapshotOptions): Promise<Snapshot> {
-  let images: ImageSummary[];
-  let containers: ContainerSummary[];
-  let volumes: VolumeSummary[] = [];
-  let buildCache: BuildCacheSummary[] = [];
-  let layersSize: number | undefined;
   const warnings: string[] = [];
-  // Requests go out first; the layer cache loads while the daemon answers them.
+  // Requests go out first, side by side; the layer cache loads while the daemon answers them.
+  client.setConnections(3);
   const dfRead = options.usage ? readSystemDf(client) : undefined;
-  const listsRead = dfRead ? undefined : readLists(client, options.usage);
+  const imagesRead = readImageList(client);
+  const storeRead = readImageStore(client);
+  const othersRead = dfRead ? undefined : readOthers(client, options.usage, options.buildCache === true);
   const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
+  // The images' layers are read as soon as their list and the store are known, while the rest still comes.
+  const layersRead = Promise.all([imagesRead, storeRead]).then(([list, store]) => readAllLayers(client, list, cache, store));
   let df: SystemDf | undefined;
   if (dfRead) {
     try {
-      df = expectShape(SystemDf, await dfRead, 'GET /system/df');
+      df = expectShape(SystemDf, (await inOrder([dfRead]))[0], 'GET /system/df');
     } catch (error) {
       // The daemon could not compute disk usage (seen on the containerd store after a crash left a
       // container without its snapshot): go on with the lists, sizes unknown, and say so.
-      if (!(error instanceof EngineApiError) || error.status < 500) throw error;
+      if (!(error instanceof EngineApiError) || error.status < 500) {
+        await Promise.allSettled([imagesRead, storeRead, layersRead]);
+        throw error;
+      }
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
-  let read: LayersRead;
-  if (df) {
-    ({ Images: images, Containers: containers, Volumes: volumes, BuildCache: buildCache } = df);
-    layersSize = df.LayersSize;
-    read = await readAllLayers(client, images, cache);
-  } else {
-    const lists = listsRead ?? readLists(client, options.usage);
-    // The images' layers are read as soon as their list is in, while the other lists still come.
-    const layersRead = lists.images.then((list) => readAllLayers(client, list, cache));
-    [images, read, { containers, volumes, buildCache }] = await Promise.all([lists.images, layersRead, lists.others]);
-  }
+  const [images, imageStore, read, others] = await inOrder([
+    imagesRead,
+    storeRead,
+    layersRead,
+    df ? { containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache } : (othersRead ?? readOthers(client, options.usage, true)),
+  ] as const);
+  const { containers, volumes } = others;
+  const buildCache = others.buildCache ?? [];
+  const layersSize = df?.LayersSize;
   const { layers, inspects } = read;
 
-  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined);
+  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
+  if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -96,20 +104,57 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   return snapshot;
 }
 
-/** The image list, and the container list (with `usage` volumes and build cache), on two connections. */
-function readLists(client: EngineClient, usage: boolean) {
-  client.setConnections(2);
-  const images = client.getJson('/images/json?all=0', 'GET /images/json').then((raw) => expectShape(z.array(ImageSummary), raw, 'GET /images/json'));
-  const others = Promise.all([
+/** The container list, with `usage` the volumes, and with `buildCache` the build cache where it can be read alone (undefined where not). */
+function readOthers(
+  client: EngineClient,
+  usage: boolean,
+  buildCache: boolean,
+): Promise<{ containers: ContainerSummary[]; volumes: VolumeSummary[]; buildCache: BuildCacheSummary[] | undefined }> {
+  return Promise.all([
     client.getJson('/containers/json?all=1', 'GET /containers/json'),
     usage ? client.getJson('/volumes', 'GET /volumes') : undefined,
-    usage ? readBuildCacheAlone(client) : [],
+    usage || buildCache ? readBuildCacheAlone(client) : undefined,
   ]).then(([rawContainers, rawVolumes, buildCache]) => ({
     containers: expectShape(z.array(ContainerSummary), rawContainers, 'GET /containers/json'),
     volumes: rawVolumes === undefined ? [] : expectShape(VolumeList, rawVolumes, 'GET /volumes').Volumes,
     buildCache,
   }));
-  return { images, others };
+}
+
+/**
+ * Waits for every one of `promises`, then gives their values, or throws the error of the first
+ * that failed in the order given (not in time): the same fault gives the same message every run.
+ */
+async function inOrder<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/**
+ * Every image, intermediate ones included (`all=1`): a container can be made from any image ID,
+ * and what it holds stays on disk. /system/df lists only what docker image ls lists.
+ */
+function readImageList(client: EngineClient): Promise<ImageSummary[]> {
+  return client.getJson('/images/json?all=1', 'GET /images/json').then((raw) => expectShape(z.array(ImageSummary), raw, 'GET /images/json'));
+}
+
+/**
+ * Which image store the daemon runs, as GET /info says: the containerd image store reports the
+ * driver type io.containerd.snapshotter.v1 in DriverStatus (engine 24+); anything else is the
+ * classic graph-driver store. Not guessed from sizes: an image without history (docker load of
+ * an OCI image made by other tools) does not make a classic daemon look like containerd.
+ */
+async function readImageStore(client: EngineClient): Promise<'classic' | 'containerd'> {
+  const info = expectShape(SystemInfo, await client.getJson('/info', 'GET /info'), 'GET /info');
+  return imageStoreFrom(info);
+}
+
+/** The store named by an /info answer (pure). */
+export function imageStoreFrom(info: SystemInfo): 'classic' | 'containerd' {
+  const snapshotter = info.DriverStatus.some(([key, value]) => key === 'driver-type' && value === 'io.containerd.snapshotter.v1');
+  return snapshotter ? 'containerd' : 'classic';
 }
 
 /** Each image's layers, and the inspect answers read to get them (by image ID). */
@@ -120,9 +165,16 @@ interface LayersRead {
 
 /**
  * Each image's layers: from the cache, else read from the daemon (inspect, and history when the
- * layers below the top one are not known), several at a time; the cache is saved with them.
+ * layers below the top one are not known), several at a time; the cache is saved with them. On
+ * the classic store, an image whose history does not account for its size takes the sizes other
+ * images pinned down, once all are read (see fillFromKnown).
  */
-async function readAllLayers(client: EngineClient, images: readonly ImageSummary[], cache: LayerCache): Promise<LayersRead> {
+async function readAllLayers(
+  client: EngineClient,
+  images: readonly ImageSummary[],
+  cache: LayerCache,
+  store: 'classic' | 'containerd',
+): Promise<LayersRead> {
   const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
   const missing = images.filter((_, i) => layers[i] === undefined);
   // More connections (through dial-stdio, more docker processes) pay off only when many images are not cached.
@@ -132,12 +184,16 @@ async function readAllLayers(client: EngineClient, images: readonly ImageSummary
   const known = new Map<string, number>();
   for (const list of layers) for (const l of list ?? []) if (l.known) known.set(l.chainId, l.size);
   const inspects = new Map<string, unknown>();
-  const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, async (summary) => {
-    const fresh = await readLayers(client, summary.Id, summary.Size, known, inspects);
-    cache.set(summary.Id, summary.Size, fresh);
-    return fresh;
-  });
-  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++];
+  const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, (summary) => readLayers(client, summary.Id, summary.Size, known, inspects, store));
+  // The images whose history fell short take what the others pinned down.
+  for (const read of fetched) if (read.complete) for (const l of read.layers) if (l.known) known.set(l.chainId, l.size);
+  for (let i = 0; i < missing.length; i++) {
+    const read = fetched[i]!;
+    const fresh = read.complete ? read.layers : fillFromKnown(read.layers.map((l) => l.chainId), missing[i]!.Size, known);
+    cache.set(missing[i]!.Id, missing[i]!.Size, fresh);
+    fetched[i] = { layers: fresh, complete: true };
+  }
+  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++]!.layers;
   cache.save(images.map((i) => i.Id));
   return { layers: layers as Layer[][], inspects };
 }
@@ -150,11 +206,13 @@ export function snapshotFrom(
   raw: { images: ImageSummary[]; containers: ContainerSummary[]; volumes: VolumeSummary[]; buildCache: BuildCacheSummary[]; layersSize?: number | undefined },
   layers: readonly Layer[][],
   sized: boolean,
+  imageStore: 'classic' | 'containerd',
 ): Snapshot {
-  const images = raw.images.map((s, i) => toImage(s, layers[i]!));
+  const images = raw.images.map((s, i) => toImage(s, layers[i]!.map((l) => ({ ...l }))));
+  if (imageStore === 'classic') shareKnownLayers(images);
   return {
     images,
-    imageStore: imageStoreOf(images),
+    imageStore,
     containers: raw.containers.map((c) => toContainer(c, sized)),
     volumes: raw.volumes.map(toVolume),
     buildCache: raw.buildCache.map(toBuildCache),
@@ -179,14 +237,24 @@ async function readSystemDf(client: EngineClient): Promise<unknown> {
   }
 }
 
-/** Build cache on its own (GET /system/df?type=build-cache, API 1.42+); none when the daemon cannot say. */
-async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[]> {
-  if (compareApiVersions(client.apiVersion, '1.42') < 0) return [];
+/**
+ * The build cache as it is now (after a removal: which records the removed images left as the
+ * cache's own). On its own where the API allows (1.42+), else within the whole of /system/df.
+ */
+export async function readBuildCache(client: EngineClient): Promise<BuildCacheRecord[]> {
+  const alone = await readBuildCacheAlone(client);
+  if (alone) return alone.map(toBuildCache);
+  return expectShape(SystemDf, await readSystemDf(client), 'GET /system/df').BuildCache.map(toBuildCache);
+}
+
+/** Build cache on its own (GET /system/df?type=build-cache, API 1.42+); undefined when the daemon cannot say. */
+async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[] | undefined> {
+  if (compareApiVersions(client.apiVersion, '1.42') < 0) return undefined;
   try {
     return expectShape(SystemDf, await client.getJson('/system/df?type=build-cache', 'GET /system/df?type=build-cache'), 'GET /system/df?type=build-cache')
       .BuildCache;
   } catch (error) {
-    if (error instanceof EngineApiError) return [];
+    if (error instanceof EngineApiError) return undefined;
     throw error;
   }
 }
@@ -197,36 +265,42 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
+/** One image's layers as read, and whether they account for its whole size. */
+interface ImageLayers {
+  layers: Layer[];
+  complete: boolean;
+}
+
 async function readLayers(
   client: EngineClient,
   id: string,
   listedSize: number,
   known: ReadonlyMap<string, number>,
   inspects: Map<string, unknown>,
-): Promise<Layer[]> {
+  store: 'classic' | 'containerd',
+): Promise<ImageLayers> {
   const path = `/images/${encodeURIComponent(id)}`;
   const rawInspect = await client.getJson(`${path}/json`, `GET /images/${id}/json`);
   inspects.set(id, rawInspect);
-  const derived = layersFromKnown(rawInspect, id, listedSize, known);
-  if (derived) return derived;
+  const derived = store === 'classic' ? layersFromKnown(rawInspect, id, listedSize, known) : undefined;
+  if (derived) return { layers: derived, complete: true };
   const rawHistory = await client.getJson(`${path}/history`, `GET /images/${id}/history`);
-  return layersFrom(rawInspect, rawHistory, id, listedSize);
+  const layers = layersFrom(rawInspect, rawHistory, id, listedSize, store);
+  const sum = layers.reduce((s, l) => s + l.size, 0);
+  return { layers, complete: store === 'containerd' || sum === listedSize };
 }
 
 /**
- * An image's layers without its history, when every layer but the top one is already known and
- * the store is the classic one (the listed size is the inspect size, the sum of the layers): the
- * top layer holds the rest. Undefined when that does not hold. Pure.
+ * An image's layers without its history, when every layer but the top one is already known, on
+ * the classic store (its size is the sum of its layers): the top layer holds the rest. Undefined
+ * when that does not hold. Pure.
  */
 export function layersFromKnown(rawInspect: unknown, id: string, listedSize: number, known: ReadonlyMap<string, number>): Layer[] | undefined {
   const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
   const chainIds = chainIdsOf(inspect.RootFS.Layers);
-  if (inspect.Size !== listedSize || chainIds.length === 0) return undefined;
-  const lower = chainIds.slice(0, -1).map((chainId) => ({ chainId, size: known.get(chainId), known: true }));
-  if (lower.some((l) => l.size === undefined)) return undefined;
-  const top = listedSize - lower.reduce((s, l) => s + l.size!, 0);
-  if (top < 0) return undefined;
-  return [...(lower as Layer[]), { chainId: chainIds[chainIds.length - 1]!, size: top, known: true }];
+  if (inspect.Size !== listedSize || chainIds.length === 0 || !chainIds.slice(0, -1).every((c) => known.has(c))) return undefined;
+  const layers = fillFromKnown(chainIds, listedSize, known);
+  return layers.every((l) => l.known) ? layers : undefined;
 }
 
 /**
@@ -235,33 +309,22 @@ export function layersFromKnown(rawInspect: unknown, id: string, listedSize: num
  * content (the inspect size) plus its unpacked snapshots, and history can fall short of the
  * snapshots' disk usage (legacy-builder layers); the difference goes to its top layer, not exact.
  */
-export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string, listedSize: number): Layer[] {
+export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string, listedSize: number, store: 'classic' | 'containerd'): Layer[] {
   const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
   const history = expectShape(ImageHistory, rawHistory, `GET /images/${id}/history`);
   const diffIds = inspect.RootFS.Layers;
-  const { sizes, determined } = pairHistoryWithLayers(
-    diffIds,
-    history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy })),
-  );
-  const layers = chainIdsOf(diffIds).map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]! }));
+  const entries = history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy, comment: h.Comment ?? '' }));
+  const { sizes, determined } = pairHistoryWithLayers(diffIds, entries);
+  const buildkit = layersMadeByBuildKit(sizes, entries);
+  const layers: Layer[] = chainIdsOf(diffIds).map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]!, buildkit: buildkit[i]! }));
   const top = layers[layers.length - 1];
   const unpacked = listedSize - inspect.Size;
   const missing = unpacked - layers.reduce((s, l) => s + l.size, 0);
-  if (listedSize !== inspect.Size && top && missing > 0) {
+  if (store === 'containerd' && top && missing > 0) {
     top.size += missing;
     top.known = false;
   }
   return layers;
-}
-
-/**
- * Tells the stores apart without another request: on the classic store an image's size is the sum
- * of its layers (as history gives them); the containerd store adds compressed content, so no
- * image's layers add up to its size there.
- */
-function imageStoreOf(images: readonly Image[]): 'classic' | 'containerd' {
-  const mismatch = images.some((i) => i.layers.reduce((s, l) => s + l.size, 0) !== i.size);
-  return mismatch ? 'containerd' : 'classic';
 }
 
 /** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). */

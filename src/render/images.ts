@@ -10,28 +10,34 @@ export function flagsOf(u: ImageUsage): string {
   return [u.dangling && 'dangling', u.unused && 'unused', u.localOnly && 'local-only'].filter(Boolean).join(',');
 }
 
-/** The table; `notes` adds a NOTE column (unused: why an image frees nothing). */
-export function renderImageTable(images: readonly ImageUsage[], now: number, notes?: ReadonlyMap<string, string>): string {
+/**
+ * The table; `notes` adds a NOTE column (unused: why an image frees nothing). `byName` orders the
+ * rows by the reference each shows (--sort name), an image with several tags being several rows.
+ */
+export function renderImageTable(images: readonly ImageUsage[], now: number, notes?: ReadonlyMap<string, string>, byName?: 'asc' | 'desc'): string {
   const headers = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'UNIQUE', 'CONTAINERS', 'FLAGS'];
   if (notes) headers.push('NOTE');
   const rows: string[][] = [];
-  for (const u of images) {
-    for (const ref of referencesOf(u.image)) {
-      const { repository, tag } = ref === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
-      const row = [
-        repository,
-        tag,
-        shortId(u.image.id),
-        formatAge(u.image.created, now),
-        // `docker image ls` prints sizes with precision 3.
-        formatBytes(u.sizeBytes, 3),
-        formatBytes(u.uniqueBytes, 3),
-        String(u.containers.length),
-        flagsOf(u),
-      ];
-      if (notes) row.push(notes.get(u.image.id) ?? '');
-      rows.push(row);
-    }
+  const refs = images.flatMap((u) => referencesOf(u.image).map((ref) => [u, ref] as const));
+  if (byName) {
+    refs.sort(([a, x], [b, y]) => (x < y ? -1 : x > y ? 1 : a.image.id < b.image.id ? -1 : 1));
+    if (byName === 'desc') refs.reverse();
+  }
+  for (const [u, ref] of refs) {
+    const { repository, tag } = ref === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
+    const row = [
+      repository,
+      tag,
+      shortId(u.image.id),
+      formatAge(u.image.created, now),
+      // `docker image ls` prints sizes with precision 3.
+      formatBytes(u.sizeBytes, 3),
+      formatBytes(u.uniqueBytes, 3),
+      String(u.containers.length),
+      flagsOf(u),
+    ];
+    if (notes) row.push(notes.get(u.image.id) ?? '');
+    rows.push(row);
   }
   return renderTable(headers, rows);
 }

@@ -5,7 +5,7 @@ import { formatBytes } from '../core/units.js';
 import type { PruneOutcome } from '../docker/execute-prune.js';
 import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
-import { freeingText, renderKeptTable, renderRemovalTable } from './removal.js';
+import { cachedText, finishCommand, freeingText, leftLines, leftToDelete, renderKeptTable, renderRemovalTable, tagsOf } from './removal.js';
 import { renderTable } from './table.js';
 import { sanitizeLines } from './text.js';
 
@@ -51,7 +51,7 @@ export function renderPrunePlan(plan: PrunePlan): string {
   );
   for (const note of plan.notes) parts.push(`Note: ${note}\n`);
   if (plan.keepUnder) parts.push(keepUnderLine(plan) + '\n');
-  parts.push(planSummary(plan) + '\n');
+  parts.push(planSummary(plan) + '\n' + (plan.cachedBytes > 0 ? cachedText(plan.cachedBytes, 'stays') + '\n' : ''));
   return parts.join('\n');
 }
 
@@ -89,7 +89,7 @@ export function removedSummary(outcome: PruneOutcome, reclaimed: number, estimat
 }
 
 /** The report after the work: failures, things already gone, saves, interruption, then the summary line. */
-export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, reclaimed: number): string {
+export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, reclaimed: number, finish = 'docker tidy rm -f'): string {
   const lines: string[] = [];
   const r = outcome.removal;
   for (const g of r.removed.filter((x) => x.alreadyGone)) lines.push(`already gone: image ${g.removal.refs.join(', ')} (${shortId(g.removal.image.id)})`);
@@ -97,6 +97,7 @@ export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, recla
   for (const g of outcome.buildCache.gone) lines.push(`build cache ${g.id}: not pruned by the daemon (already gone, or in use again)`);
   for (const path of r.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
+  lines.push(...leftLines(plan.images, outcome.removal, finish));
   if (plan.keepUnder) lines.push(keepUnderLine(plan));
   lines.push(removedSummary(outcome, reclaimed, plan.estimatedBytes));
   return sanitizeLines(lines.join('\n')) + '\n';
@@ -115,14 +116,15 @@ export function failureLines(outcome: PruneOutcome): string[] {
 }
 
 /** The `prune --json` document: the plan on a dry run, what was removed after a real one. */
-export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, reclaimed: number): Record<string, unknown> {
+export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, reclaimed: number, finish = 'docker tidy rm -f'): Record<string, unknown> {
+  const left = outcome ? leftToDelete(plan.images, outcome.removal) : [];
   const removedContainers = outcome ? new Set(outcome.removal.containersRemoved) : undefined;
   const removedImages = outcome ? new Set(outcome.removal.removed.filter((x) => !x.alreadyGone).map((x) => x.removal)) : undefined;
   const had = <T>(list: readonly T[], done: readonly T[] | undefined): readonly T[] => (done ? list.filter((x) => done.includes(x)) : list);
   const failed = outcome
     ? [
         ...outcome.removal.containerFailures.map((f) => ({ kind: 'container', id: plan.containers.find((c) => c.name === f.name)?.id ?? f.name, name: f.name, error: f.error })),
-        ...outcome.removal.failed.map((f) => ({ kind: 'image', id: f.removal.image.id, tags: f.removal.refs.filter((x) => !x.startsWith('sha256:')), error: f.error })),
+        ...outcome.removal.failed.map((f) => ({ kind: 'image', id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
         ...outcome.networks.failed.map((f) => ({ kind: 'network', id: f.item.id, name: f.item.name, error: f.error })),
         ...outcome.volumes.failed.map((f) => ({ kind: 'volume', id: f.item.name, name: f.item.name, error: f.error })),
         ...outcome.buildCache.failed.map((f) => ({ kind: 'buildCache', id: f.item.id, error: f.error })),
@@ -136,11 +138,11 @@ export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, re
       .map((c) => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) })),
     images: plan.images
       .filter((r) => !removedImages || removedImages.has(r))
-      .map((r) => ({ id: r.image.id, tags: r.refs.filter((x) => !x.startsWith('sha256:')), action: r.action, bytes: r.bytes })),
+      .map((r) => ({ id: r.image.id, tags: tagsOf(r.refs), action: r.action, bytes: r.bytes })),
     volumes: had(plan.volumes, outcome?.volumes.removed).map((v) => ({ name: v.name, anonymous: v.anonymous, bytes: Math.max(0, v.size) })),
     networks: had(plan.networks, outcome?.networks.removed).map((n) => ({ id: n.id, name: n.name })),
     buildCache: had(plan.buildCache, outcome?.buildCache.removed).map((b) => ({ id: b.id, type: b.type, shared: b.shared, bytes: buildCacheBytes([b]) })),
-    kept: plan.kept.map((k) => ({ id: k.image.id, tags: k.refs.filter((x) => !x.startsWith('sha256:')), reason: k.reason })),
+    kept: plan.kept.map((k) => ({ id: k.image.id, tags: tagsOf(k.refs), reason: k.reason })),
     failed,
     saved: outcome?.removal.saved ?? [],
     notes: plan.notes,
@@ -156,6 +158,8 @@ export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, re
     estimatedBytes: plan.estimatedBytes,
     exact: plan.exact,
     reclaimedBytes: reclaimed,
+    cachedBytes: plan.cachedBytes,
+    ...(left.length ? { left: left.map((r) => r.image.id), finishCommand: finishCommand(left, finish) } : {}),
     ...(outcome?.cancelled ? { interrupted: true } : {}),
   };
 }

@@ -29,13 +29,28 @@ export function renderPlan(plan: RemovalPlan): string {
   }
   if (plan.removals.length) out += 'To remove:\n' + renderRemovalTable(plan.removals);
   if (plan.kept.length) out += `${out ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
+  if (plan.gone.length) out += `${out ? '\n' : ''}${goneLines(plan.gone)}`;
   const images = plan.removals.filter((r) => r.action === 'delete').length;
   const untags = plan.removals.filter((r) => r.action === 'untag').length;
   out += `\nThis deletes ${images} image${images === 1 ? '' : 's'}`;
   if (untags) out += `, untags ${untags} more`;
   if (plan.containers.length) out += ` and removes ${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'}`;
   out += `, ${freeingText(plan.estimatedBytes, plan.exact)}.\n`;
+  if (plan.cachedBytes > 0) out += cachedText(plan.cachedBytes, 'stays') + '\n';
   return out;
+}
+
+/** Bytes of removed images that the build cache keeps, and how to free them. */
+export function cachedText(bytes: number, verb: 'stays' | 'stayed'): string {
+  return (
+    `${formatBytes(bytes, 4)} (${bytes} bytes) more ${verb} on disk in the build cache, which BuildKit built these images with: ` +
+    'docker tidy prune --build-cache frees it'
+  );
+}
+
+/** The image IDs named that are gone already. */
+export function goneLines(gone: readonly string[]): string {
+  return gone.map((id) => `already gone: ${id}\n`).join('');
 }
 
 /** One row per reference to remove: REFERENCE, IMAGE ID, ACTION, FREES (rm's plan and prune's images). */
@@ -62,7 +77,7 @@ export function renderKeptTable(kept: readonly KeptImage[]): string {
 }
 
 /** The summary after the work: removed, kept, failed, containers, and bytes freed beside the estimate. */
-export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclaimed: number): string {
+export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclaimed: number, cached = 0, finish = 'docker tidy rm -f'): string {
   const lines: string[] = [];
   const gone = outcome.removed.filter((r) => r.alreadyGone);
   lines.push(
@@ -76,12 +91,40 @@ export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclai
   for (const f of outcome.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
   for (const path of outcome.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
+  lines.push(...leftLines(plan.removals, outcome, finish));
   lines.push(`Freed ${bytesText(reclaimed)} by what the daemon deleted; estimated ${bytesText(plan.estimatedBytes)}`);
+  if (cached > 0) lines.push(cachedText(cached, 'stayed'));
   return sanitizeLines(lines.join('\n')) + '\n';
 }
 
+/**
+ * The planned deletions that did not happen: failed, or never started because the run was
+ * interrupted. An image can be left untagged by a removal cut short (the daemon died), so a name
+ * or pattern may no longer find it: they are named by ID.
+ */
+export function leftToDelete(removals: readonly PlannedRemoval[], outcome: RemovalOutcome): PlannedRemoval[] {
+  const done = new Set(outcome.removed.map((r) => r.removal));
+  return removals.filter((r) => r.action === 'delete' && !done.has(r));
+}
+
+/** What is left, and the one command that removes it (`finish` is the command with its flags, before the IDs). */
+export function leftLines(removals: readonly PlannedRemoval[], outcome: RemovalOutcome, finish: string): string[] {
+  const left = leftToDelete(removals, outcome);
+  if (left.length === 0) return [];
+  return [`left: ${left.length} image${left.length === 1 ? '' : 's'} not deleted; to finish: ${finishCommand(left, finish)}`];
+}
+
+/**
+ * The command that deletes the images left, by full ID: one that turns out gone already (its
+ * removal was under way when the run was cut short) is then skipped, not an error.
+ */
+export function finishCommand(left: readonly PlannedRemoval[], finish: string): string {
+  return `${finish} ${left.map((r) => r.image.id).join(' ')}`;
+}
+
 /** The `rm --json` document. */
-export function removalJson(plan: RemovalPlan, outcome: RemovalOutcome | undefined, reclaimed: number): Record<string, unknown> {
+export function removalJson(plan: RemovalPlan, outcome: RemovalOutcome | undefined, reclaimed: number, cached = 0, finish = 'docker tidy rm -f'): Record<string, unknown> {
+  const left = outcome ? leftToDelete(plan.removals, outcome) : [];
   const removed = outcome
     ? outcome.removed.map(({ removal, alreadyGone }) => ({ ...removalEntry(removal), ...(alreadyGone ? { alreadyGone: true } : {}) }))
     : plan.removals.map(removalEntry);
@@ -89,13 +132,17 @@ export function removalJson(plan: RemovalPlan, outcome: RemovalOutcome | undefin
     schemaVersion: SCHEMA_VERSION,
     dryRun: outcome === undefined,
     removed,
-    kept: plan.kept.map((k) => ({ id: k.image.id, tags: k.refs.filter((r) => !r.startsWith('sha256:')), reason: k.reason })),
+    kept: plan.kept.map((k) => ({ id: k.image.id, tags: tagsOf(k.refs), reason: k.reason })),
     failed: (outcome?.failed ?? []).map((f) => ({ id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
     containersRemoved: outcome ? outcome.containersRemoved : plan.containers.map((c) => c.name),
     saved: outcome?.saved ?? [],
     estimatedBytes: plan.estimatedBytes,
     exact: plan.exact,
     reclaimedBytes: reclaimed,
+    // Bytes left on disk in the build cache: estimated on a dry run, measured after a real one.
+    cachedBytes: outcome ? cached : plan.cachedBytes,
+    ...(left.length ? { left: left.map((r) => r.image.id), finishCommand: finishCommand(left, finish) } : {}),
+    ...(plan.gone.length ? { alreadyGone: plan.gone } : {}),
     ...(outcome?.cancelled ? { interrupted: true } : {}),
   };
 }
@@ -104,6 +151,7 @@ function removalEntry(r: RemovalPlan['removals'][number]): Record<string, unknow
   return { id: r.image.id, tags: tagsOf(r.refs), action: r.action, bytes: r.bytes };
 }
 
-function tagsOf(refs: readonly string[]): string[] {
-  return refs.filter((r) => !r.startsWith('sha256:'));
+/** The tags among references: not image IDs, digests, or the "repo:<none>" names of untagged images. */
+export function tagsOf(refs: readonly string[]): string[] {
+  return refs.filter((r) => !r.startsWith('sha256:') && !r.includes('@') && !r.endsWith(':<none>'));
 }

@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { planPrune } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
-import { analyzeImages, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
-import { ContainerSummary, expectShape, ImageSummary, SystemDf } from '../../src/docker/raw.js';
-import { layersFrom, layersFromKnown, snapshotFrom } from '../../src/docker/read-snapshot.js';
+import { analyzeImages, computeDiskUsage, listedImages, totalLayerBytes } from '../../src/core/usage.js';
+import { ContainerSummary, expectShape, ImageSummary, SystemDf, SystemInfo } from '../../src/docker/raw.js';
+import { imageStoreFrom, layersFrom, layersFromKnown, snapshotFrom } from '../../src/docker/read-snapshot.js';
 
 interface Fixture {
   engine: string;
   version: { Version: string; ApiVersion: string };
+  info: unknown;
   systemDf: unknown;
   images: unknown;
   containers: unknown;
@@ -22,14 +23,17 @@ interface Fixture {
 
 const load = (engine: string): Fixture => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'engines', `${engine}.json`), 'utf8')) as Fixture;
 
-/** The snapshot the adapter builds from /system/df, as `docker tidy df` reads it. */
+/** The snapshot the adapter builds from /system/df, every image (all=1) and /info, as `docker tidy df` reads it. */
 function snapshotOf(f: Fixture) {
   const df = expectShape(SystemDf, f.systemDf, 'GET /system/df');
-  const layers = df.Images.map((i) => layersFrom(f.perImage[i.Id]!.inspect, f.perImage[i.Id]!.history, i.Id, i.Size));
+  const images = expectShape(z.array(ImageSummary), f.images, 'GET /images/json?all=1');
+  const store = imageStoreFrom(expectShape(SystemInfo, f.info, 'GET /info'));
+  const layers = images.map((i) => layersFrom(f.perImage[i.Id]!.inspect, f.perImage[i.Id]!.history, i.Id, i.Size, store));
   const snapshot = snapshotFrom(
-    { images: df.Images, containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache, layersSize: df.LayersSize },
+    { images, containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache, layersSize: df.LayersSize },
     layers,
     true,
+    store,
   );
   return { df, snapshot };
 }
@@ -47,8 +51,14 @@ describe.each([
   });
 
   it('every answer validates, in both the list and the /system/df shape', () => {
-    expect(expectShape(z.array(ImageSummary), fixture.images, 'GET /images/json')).toHaveLength(df.Images.length);
     expect(expectShape(z.array(ContainerSummary), fixture.containers, 'GET /containers/json')).toHaveLength(df.Containers.length);
+  });
+
+  it('lists the images docker lists, and knows the intermediate ones the legacy builder left', () => {
+    const usage = analyzeImages(snapshot);
+    expect(listedImages(usage).map((u) => u.image.id).sort()).toEqual(df.Images.map((i) => i.Id).sort());
+    expect(usage.filter((u) => u.intermediate).length).toBeGreaterThan(3);
+    expect(computeDiskUsage(snapshot).images.total).toBe(df.Images.length);
   });
 
   it(`is recognised as the ${store} store`, () => {
@@ -87,7 +97,7 @@ describe.each([
       if (store === 'containerd') expect(fast).toBeUndefined();
       else if (fast) {
         derived += 1;
-        expect(fast).toEqual(image.layers);
+        expect(fast).toEqual(image.layers.map(({ chainId, size, known }) => ({ chainId, size, known })));
       }
     }
     if (store === 'classic') expect(derived).toBeGreaterThan(3);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_LAYER_DIFF_ID, pairHistoryWithLayers } from '../../src/core/layers.js';
+import { BUILDKIT_COMMENT, EMPTY_LAYER_DIFF_ID, fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../../src/core/layers.js';
 
 const h = (size: number, createdBy = '/bin/sh -c run') => ({ size, createdBy });
 
@@ -58,5 +58,59 @@ describe('pairHistoryWithLayers', () => {
   it('keeps the bytes but flags them when history has more sized entries than layers', () => {
     const result = pairHistoryWithLayers(['a'], [h(2), h(3)]);
     expect(result).toEqual({ sizes: [5], exact: false, determined: [true] });
+  });
+});
+
+describe('shareKnownLayers', () => {
+  const layer = (chainId: string, size: number, known: boolean) => ({ chainId, size, known });
+  it("lets an intermediate image's history place what its child's could not", () => {
+    // The child could not tell where RUN true (0 bytes) fell; the intermediate image of that step could.
+    const child = { layers: [layer('a', 100, true), layer('b', 0, false), layer('c', 0, false), layer('d', 650, true)] };
+    const step = { layers: [layer('a', 100, true), layer('b', 0, true), layer('c', 400, true)] };
+    shareKnownLayers([child, step]);
+    expect(child.layers).toEqual([layer('a', 100, true), layer('b', 0, true), layer('c', 400, true), layer('d', 250, true)]);
+  });
+
+  it('leaves an image alone when nothing more is known', () => {
+    const only = { layers: [layer('a', 10, true), layer('b', 0, false), layer('c', 7, true)] };
+    shareKnownLayers([only]);
+    expect(only.layers).toEqual([layer('a', 10, true), layer('b', 0, false), layer('c', 7, true)]);
+  });
+});
+
+describe('fillFromKnown', () => {
+  it('gives an image without history its base layers from other images and the rest to its own top', () => {
+    expect(fillFromKnown(['base', 'own'], 350, new Map([['base', 100]]))).toEqual([
+      { chainId: 'base', size: 100, known: true },
+      { chainId: 'own', size: 250, known: true },
+    ]);
+  });
+
+  it('keeps the total on the top layer when nothing below is known', () => {
+    expect(fillFromKnown(['x', 'y', 'z'], 90, new Map())).toEqual([
+      { chainId: 'x', size: 0, known: false },
+      { chainId: 'y', size: 0, known: false },
+      { chainId: 'z', size: 90, known: true },
+    ]);
+  });
+
+  it('does not trust known sizes that do not fit the image', () => {
+    expect(fillFromKnown(['base', 'own'], 50, new Map([['base', 100]]))).toEqual([
+      { chainId: 'base', size: 0, known: false },
+      { chainId: 'own', size: 50, known: true },
+    ]);
+  });
+});
+
+describe('layersMadeByBuildKit', () => {
+  it('marks the layers whose history entries BuildKit wrote', () => {
+    const history = [
+      { size: 300, createdBy: 'COPY site.bin /site.bin # buildkit', comment: BUILDKIT_COMMENT },
+      { size: 200, createdBy: 'RUN /bin/sh -c head -c 200 /dev/urandom > /www', comment: BUILDKIT_COMMENT },
+      { size: 0, createdBy: '/bin/sh -c #(nop)  CMD ["sh"]' },
+      { size: 2800, createdBy: '', comment: 'Imported from -' },
+    ];
+    expect(layersMadeByBuildKit([2800, 200, 300], history)).toEqual([false, true, true]);
+    expect(layersMadeByBuildKit([2800, 0, 500], history)).toEqual([false, false, true]);
   });
 });

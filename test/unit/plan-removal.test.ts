@@ -77,7 +77,7 @@ describe('resolveImageArgument', () => {
 describe('planRemoval', () => {
   it('untags one of two tags for 0 bytes, deletes when every tag goes', () => {
     expect(describePlan(snapshot(), request({ images: ['app:latest'] }))).toBe('untag app:latest 0\ntotal 0');
-    expect(describePlan(snapshot(), request({ images: ['app:latest', 'app:2'], includeLocal: true }))).toBe('delete app:latest,app:2 5\ntotal 5');
+    expect(describePlan(snapshot(), request({ images: ['app:latest', 'app:2'], includeLocal: true }))).toBe('delete app:2,app:latest 5\ntotal 5');
   });
 
   it('keeps an image a stopped container uses unless --with-containers, and never one a running container uses', () => {
@@ -93,7 +93,9 @@ describe('planRemoval', () => {
 
   it('keeps local-only images unless --include-local or --save', () => {
     expect(describePlan(snapshot(), request({ images: ['app:1'] }))).toMatch(/^keep app:1: exists only on this host/);
-    expect(describePlan(snapshot(), request({ images: ['app:1'], save: true }))).toBe('delete app:1 0 save\ntotal 0');
+    expect(describePlan(snapshot(), request({ images: ['app:2', 'app:latest'], save: true }))).toBe('delete app:2,app:latest 5 save\ntotal 5');
+    // app:2 is built on app:1: removing app:1's name leaves its data, so nothing is saved or lost.
+    expect(describePlan(snapshot(), request({ images: ['app:1'], save: true }))).toBe('untag app:1 0\ntotal 0');
   });
 
   it('removes children before parents, and credits each layer to the removal that frees it', () => {
@@ -113,7 +115,7 @@ describe('planRemoval', () => {
       'delete postgres:13-beta1 7\nkeep postgres:13-beta2: excluded by --exclude\ntotal 7',
     );
     expect(describePlan(snapshot(), request({ match: [/13-beta/], keepLast: 1 }))).toBe(
-      'delete postgres:13-beta1 7\nkeep postgres:13-beta2: one of the 1 newest images of postgres (--keep-last)\ntotal 7',
+      'delete postgres:13-beta1 7\nkeep postgres:13-beta2: the newest image of postgres (--keep-last 1)\ntotal 7',
     );
   });
 
@@ -134,6 +136,13 @@ describe('planRemoval', () => {
       /^keep postgres:13-beta2: may exist only on this host \(the containerd image store does not say whether it was pushed or pulled\)/,
     );
     expect(describePlan(s, request({ images: ['postgres:13-beta2'], includeLocal: true }))).toBe('delete postgres:13-beta2 9\ntotal 9');
+  });
+
+  it('takes a full image ID that no image has as gone already, not as a mistake (a rerun finishing a cut-short run)', () => {
+    const plan = planRemoval(snapshot(), request({ images: [hex('9'), 'postgres:13-beta2'] }));
+    expect(plan.gone).toEqual([hex('9')]);
+    expect(plan.removals.map((r) => r.refs)).toEqual([['postgres:13-beta2']]);
+    expect(() => planRemoval(snapshot(), request({ images: ['999999999999'] }))).toThrow('No such image: 999999999999');
   });
 
   it('reports every name that matches nothing', () => {

@@ -6,7 +6,7 @@ import { imageFilterOptions, jsonOption, listingOptions, quietOption } from '../
 
 async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean): Promise<number> {
   const where = `docker tidy ${unusedOnly ? 'unused' : 'images'}`;
-  const [{ imageFilterFromFlags, listingFromFlags }, { analyzeImages, bytesFreedByDeleting }, select, { readSnapshot }] = await Promise.all([
+  const [{ imageFilterFromFlags, listingFromFlags }, { analyzeImages, bytesFreedByRemovingImages, listedImages }, select, { readSnapshot }] = await Promise.all([
     import('../flag-values.js'),
     import('../../core/usage.js'),
     import('../../core/select.js'),
@@ -19,7 +19,7 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
 
   const snapshot = await readSnapshot(await ctx.engine(), { usage: false });
   const all = analyzeImages(snapshot);
-  let images = select.sortImages(select.filterImages(all, filter), listing.sort, listing.reverse);
+  let images = select.sortImages(select.filterImages(listedImages(all), filter), listing.sort, listing.reverse);
   if (listing.limit !== undefined) images = images.slice(0, listing.limit);
 
   if (flags.quiet) {
@@ -27,7 +27,7 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
     ctx.stdout.write(renderImageIds(images));
     return 0;
   }
-  const reclaimable = bytesFreedByDeleting(snapshot.images, new Set(images.map((u) => u.image.id)));
+  const reclaimable = bytesFreedByRemovingImages(snapshot, new Set(images.map((u) => u.image.id)));
   const notes = unusedOnly ? notesFor(images, all, select.whyFreesNothing) : undefined;
   const exact = images.every((u) => u.exact);
   if (flags.json) {
@@ -44,7 +44,7 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
     return 0;
   }
   const { renderImageTable } = await import('../../render/images.js');
-  let out = renderImageTable(images, ctx.now, notes);
+  let out = renderImageTable(images, ctx.now, notes, listing.sort === 'name' ? (listing.reverse ? 'desc' : 'asc') : undefined);
   if (unusedOnly) {
     const { formatBytes } = await import('../../core/units.js');
     out += `${images.length} unused image${images.length === 1 ? '' : 's'}, ${exact ? '' : 'about '}${formatBytes(reclaimable, 4)} reclaimable`;
@@ -76,8 +76,10 @@ export const imagesCommand: CommandSpec = {
   description:
     'List images with exact sizes, one row per reference, largest first.\n\n' +
     'UNIQUE is what removing the image alone frees: the bytes of layers no other image holds.\n' +
-    'Filters combine with AND. --match and --exclude test JavaScript regular expressions against\n' +
-    '"repository:tag" (an untagged image is "<none>:<none>").',
+    'Filters combine with AND. --match and --exclude test regular expressions against\n' +
+    '"repository:tag" (an untagged image is "<none>:<none>"), anywhere in it unless anchored (^, $).\n' +
+    'Patterns are RE2 syntax, as in Go\'s regexp: no backreferences or lookaround, matched in\n' +
+    'linear time; an empty pattern is refused.',
   options: {
     ...imageFilterOptions,
     unused: { type: 'boolean', describe: 'Only images that no container (running or stopped) uses' },

@@ -46,7 +46,7 @@ export const pruneCommand: CommandSpec = {
     ...jsonOption,
   },
   async run(ctx, flags) {
-    const [{ flagValue, flagValues, protectionsFromFlags, progressOn }, { parseLabelFilter, parseSize, parseTimestamp }, { planPrune, buildCacheBytes }, { formatBytes }] =
+    const [{ flagValue, flagValues, protectionsFromFlags, progressOn }, { parseLabelFilter, parseSize, parseTimestamp }, { planPrune }, { formatBytes }] =
       await Promise.all([import('../flag-values.js'), import('../../core/parse.js'), import('../../core/plan-prune.js'), import('../../core/units.js')]);
     const { saveDir, ...protections } = protectionsFromFlags(flags, WHERE);
     const until = flagValue(flags, 'until', WHERE, (text) => parseTimestamp(text, ctx.now));
@@ -88,6 +88,10 @@ export const pruneCommand: CommandSpec = {
     const { printWarnings } = await import('../warnings.js');
     printWarnings(ctx.stderr, snapshot);
     const plan = planPrune(snapshot, request);
+    if (saveDir !== undefined) {
+      const { checkSaveDir } = await import('../../docker/execute-removal.js');
+      checkSaveDir(saveDir, plan.images.filter((r) => r.save), WHERE);
+    }
     const json = flags.json === true;
     const quiet = flags.quiet === true;
     const write = (text: string): void => void ctx.stdout.write(text);
@@ -106,20 +110,32 @@ export const pruneCommand: CommandSpec = {
     const { confirmRemoval } = await import('../confirm.js');
     if (!(await confirmRemoval(flags.force === true, ctx.stdinIsTTY, 'anything', ctx.target.signal))) return 0;
 
-    const { executePrune } = await import('../../docker/execute-prune.js');
+    const [{ executePrune }, { readBuildCache }, { bytesMovedToBuildCache, sharesWithImages }] = await Promise.all([
+      import('../../docker/execute-prune.js'),
+      import('../../docker/read-snapshot.js'),
+      import('../../core/build-cache.js'),
+    ]);
     const progress = quiet ? undefined : progressOn(ctx.stderr, (n) => formatBytes(n, 4));
-    const outcome = await executePrune(engine, plan, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
+    const outcome = await executePrune(engine, plan, {
+      ...(saveDir ? { saveDir } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+      // Which records the removed images left as the cache's own: read once the images are gone.
+      ...(sharesWithImages(snapshot.buildCache) ? { readBuildCache: () => readBuildCache(engine) } : {}),
+    });
 
-    // Freed, by what the daemon says it removed (images and containers as rm counts them), and the
-    // sizes read before of the volumes and build-cache records it removed.
+    // Freed, by what the daemon says it removed: images and containers as rm counts them, less
+    // what the images left in the build cache; the sizes read before of the volumes it removed;
+    // and the daemon's own count for the build-cache records it pruned.
     const { bytesFreedByRemoval } = await import('../../core/usage.js');
+    const moved = outcome.buildCacheAfterImages ? bytesMovedToBuildCache(snapshot.buildCache, outcome.buildCacheAfterImages) : 0;
     const reclaimed =
-      bytesFreedByRemoval(snapshot.images, outcome.removal.deletedIds, plan.containers, outcome.removal.containersRemoved) +
+      Math.max(0, bytesFreedByRemoval(snapshot.images, outcome.removal.deletedIds, plan.containers, outcome.removal.containersRemoved) - moved) +
       outcome.volumes.removed.reduce((s, v) => s + Math.max(0, v.size), 0) +
-      buildCacheBytes(outcome.buildCache.removed);
-    if (json) write(JSON.stringify(render.pruneJson(plan, outcome, reclaimed)) + '\n');
+      outcome.buildCache.reclaimedBytes;
+    const finish = ['docker tidy rm -f', ...(protections.includeLocal || protections.save ? ['--include-local'] : [])].join(' ');
+    if (json) write(JSON.stringify(render.pruneJson(plan, outcome, reclaimed, finish)) + '\n');
     else if (quiet) write(render.removedSummary(outcome, reclaimed, plan.estimatedBytes) + '\n');
-    else write('\n' + render.renderPruneOutcome(plan, outcome, reclaimed));
+    else write('\n' + render.renderPruneOutcome(plan, outcome, reclaimed, finish));
     const failures = render.failureLines(outcome);
     // Quiet runs (cron) still say what failed, on stderr.
     if (quiet) for (const line of failures) ctx.stderr.write(sanitize(line) + '\n');

@@ -20,7 +20,9 @@ export const rmCommand: CommandSpec = {
     'Never removed: images a running container uses. Kept unless asked: images used by stopped\n' +
     'containers (--with-containers), images that exist only on this host (--include-local, --save).\n' +
     'Shows the plan and asks first; -f skips the question; --dry-run only shows the plan.\n' +
-    '--save and --include-local cannot be combined (one keeps a copy, the other does not).',
+    '--save and --include-local cannot be combined (one keeps a copy, the other does not).\n\n' +
+    '--match and --exclude patterns are RE2 syntax, as in Go\'s regexp (no backreferences or\n' +
+    'lookaround, matched in linear time), tested against "repository:tag"; an empty one is refused.',
   options: {
     ...imageFilterOptions,
     unused: { type: 'boolean', describe: 'Only images that no container (running or stopped) uses' },
@@ -46,7 +48,8 @@ export const rmCommand: CommandSpec = {
     const [{ readSnapshot }, render] = await Promise.all([import('../../docker/read-snapshot.js'), import('../../render/removal.js')]);
     const engine = await ctx.engine();
     // Container sizes (GET /system/df, slow on big hosts) only matter when containers go too.
-    const snapshot = await readSnapshot(engine, { usage: request.withContainers });
+    // The build cache too: layers a BuildKit build shares with it stay on disk when their image goes.
+    const snapshot = await readSnapshot(engine, { usage: request.withContainers, buildCache: true });
     const { printWarnings } = await import('../warnings.js');
     printWarnings(ctx.stderr, snapshot);
     let planned;
@@ -57,12 +60,16 @@ export const rmCommand: CommandSpec = {
       if (error.kind === 'missing') throw new TidyError(error.message);
       throw new UsageError(error.message, WHERE);
     }
+    if (saveDir !== undefined) {
+      const { checkSaveDir } = await import('../../docker/execute-removal.js');
+      checkSaveDir(saveDir, planned.removals.filter((r) => r.save), WHERE);
+    }
     const json = flags.json === true;
     const write = (text: string): void => void ctx.stdout.write(text);
 
     if (planned.removals.length === 0 && planned.containers.length === 0) {
       if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
-      else write((planned.kept.length ? render.renderPlan(planned) + '\n' : '') + 'Nothing to remove.\n');
+      else write((planned.kept.length ? render.renderPlan(planned) + '\n' : render.goneLines(planned.gone)) + 'Nothing to remove.\n');
       return 0;
     }
     if (!json) write(render.renderPlan(planned));
@@ -77,10 +84,25 @@ export const rmCommand: CommandSpec = {
     const progress = progressOn(ctx.stderr, (n) => formatBytes(n, 4));
     const outcome = await executeRemoval(engine, planned, { ...(saveDir ? { saveDir } : {}), ...(progress ? { onProgress: progress } : {}) });
 
-    const { bytesFreedByRemoval } = await import('../../core/usage.js');
-    const reclaimed = bytesFreedByRemoval(snapshot.images, outcome.deletedIds, planned.containers, outcome.containersRemoved);
-    if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed)) + '\n');
-    else write('\n' + render.renderOutcome(planned, outcome, reclaimed));
+    const [{ bytesFreedByRemoval }, { bytesMovedToBuildCache, sharesWithImages }, { readBuildCache }] = await Promise.all([
+      import('../../core/usage.js'),
+      import('../../core/build-cache.js'),
+      import('../../docker/read-snapshot.js'),
+    ]);
+    // What the removed images left in the build cache (BuildKit layers) did not leave the disk:
+    // measured by reading the cache again where it can be read, else as the plan counted it.
+    const done = new Set(outcome.removed.map((r) => r.removal));
+    const cached =
+      snapshot.buildCacheKnown === false
+        ? planned.removals.filter((r) => done.has(r)).reduce((s, r) => s + r.cachedBytes, 0)
+        : sharesWithImages(snapshot.buildCache) && outcome.deletedIds.size > 0
+          ? bytesMovedToBuildCache(snapshot.buildCache, await readBuildCache(engine))
+          : 0;
+    const reclaimed = Math.max(0, bytesFreedByRemoval(snapshot.images, outcome.deletedIds, planned.containers, outcome.containersRemoved) - cached);
+    // The command that finishes what an interrupted or failed run left, with the flags that lift the protections it needed.
+    const finish = ['docker tidy rm -f', ...(protections.includeLocal || protections.save ? ['--include-local'] : []), ...(request.withContainers ? ['--with-containers'] : [])].join(' ');
+    if (json) write(JSON.stringify(render.removalJson(planned, outcome, reclaimed, cached, finish)) + '\n');
+    else write('\n' + render.renderOutcome(planned, outcome, reclaimed, cached, finish));
     if (outcome.cancelled) return 130;
     return outcome.failed.length || outcome.containerFailures.length ? 1 : 0;
   },

@@ -1,0 +1,196 @@
+// The image store model against the rules moby applies, and what plans built on it say, on the
+// shapes real hosts have: legacy-builder chains with intermediate images, a container made from
+// an intermediate image's ID, digests in several repositories, parents whose children stay.
+import { describe, expect, it } from 'vitest';
+import { ImageStoreModel } from '../../src/core/image-store.js';
+import { planPrune, type PruneRequest } from '../../src/core/plan-prune.js';
+import { planRemoval, referencesToDelete, type RemovalRequest } from '../../src/core/plan-removal.js';
+import { bytesMovedToBuildCache } from '../../src/core/build-cache.js';
+import type { BuildCacheRecord, Image, Snapshot } from '../../src/core/snapshot.js';
+import { analyzeImages, computeDiskUsage } from '../../src/core/usage.js';
+import { container, image } from './builders.js';
+
+const id = (c: string): string => 'sha256:' + c.repeat(64).slice(0, 64);
+const request = (r: Partial<RemovalRequest>): RemovalRequest => ({
+  images: [],
+  match: [],
+  filter: {},
+  exclude: [],
+  withContainers: false,
+  includeLocal: true,
+  save: false,
+  ...r,
+});
+const snapshot = (images: Image[], containers = [] as ReturnType<typeof container>[]): Snapshot => ({ images, containers, volumes: [], buildCache: [] });
+
+// A legacy build: base (pulled) <- i1 <- i2 (intermediate, nameless) <- app:1; the base frees 100
+// bytes, each step adds its own layer.
+const base = image(id('a'), [['l1', 100]], { tags: ['base:1'], digests: [`base@${id('d')}`] });
+const i1 = image(id('b'), [['l1', 100], ['l2', 10]], { tags: [], parentId: id('a') });
+const i2 = image(id('c'), [['l1', 100], ['l2', 10], ['l3', 20]], { tags: [], parentId: id('b') });
+const app = image(id('e'), [['l1', 100], ['l2', 10], ['l3', 20], ['l4', 40]], { tags: ['app:1'], parentId: id('c') });
+const chain = [base, i1, i2, app];
+
+describe('ImageStoreModel', () => {
+  it('deletes the nameless parents with the image built on them, and frees their layers', () => {
+    const model = new ImageStoreModel(chain, []);
+    const effect = model.remove(app.id, 'app:1');
+    expect(effect.deleted).toEqual([app.id, i2.id, i1.id]);
+    expect(effect.freedBytes).toBe(70);
+    expect(model.has(base.id)).toBe(true);
+  });
+
+  it('stops at an intermediate image a container was made from: its layers stay', () => {
+    const model = new ImageStoreModel(chain, [container('from-i1', i1.id, 'exited')]);
+    const effect = model.remove(app.id, 'app:1');
+    expect(effect.deleted).toEqual([app.id, i2.id]);
+    expect(effect.freedBytes).toBe(60);
+  });
+
+  it('only untags a parent while an image built on it stays', () => {
+    const model = new ImageStoreModel([base, image(id('f'), [['l1', 100], ['x', 1]], { tags: ['child:1'], parentId: base.id })], []);
+    expect(model.remove(base.id, 'base:1')).toMatchObject({ deleted: [], freedBytes: 0 });
+    // The digest of the repository went with its last tag; the data stays for the child.
+    expect(model.referencesOf(base.id)).toEqual([]);
+    expect(model.has(base.id)).toBe(true);
+  });
+
+  it('keeps an image alive while a digest of another repository names it', () => {
+    const two = image(id('9'), [['z', 5]], { tags: ['foo:1'], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
+    const model = new ImageStoreModel([two], []);
+    expect(model.remove(two.id, 'foo:1')).toMatchObject({ deleted: [] });
+    expect(model.referencesOf(two.id)).toEqual([`bar@${id('2')}`]);
+    expect(model.remove(two.id, `bar@${id('2')}`)).toMatchObject({ deleted: [two.id], freedBytes: 5 });
+  });
+
+  it('refuses an image ID with references in several repositories, as the daemon does', () => {
+    const dangling = image(id('8'), [['z', 5]], { tags: [], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
+    expect(new ImageStoreModel([dangling], []).remove(dangling.id, dangling.id).refused).toMatch(/several repositories/);
+    expect(referencesToDelete(dangling)).toEqual([`foo@${id('1')}`, `bar@${id('2')}`]);
+  });
+});
+
+describe('plans on intermediate images', () => {
+  it('counts an image a container made from an intermediate ID uses, and what it holds', () => {
+    const s = snapshot(chain, [container('from-i1', i1.id, 'exited')]);
+    const usage = computeDiskUsage(s);
+    // i1 is listed because a container uses it; i2 stays hidden, as docker image ls hides it.
+    expect(usage.images.total).toBe(3);
+    expect(usage.images.active).toBe(1);
+    // Removing every unused image: app and i2 go (60), i1 stays for its container, base for i1.
+    expect(usage.images.reclaimableBytes).toBe(60);
+    const byId = new Map(analyzeImages(s).map((u) => [u.image.id, u]));
+    expect(byId.get(app.id)).toMatchObject({ uniqueBytes: 60, sharedBytes: 110 });
+    expect(byId.get(i2.id)).toMatchObject({ intermediate: true, unused: true });
+  });
+
+  it('plans the removal of an image built on intermediates with the bytes its parents free', () => {
+    const plan = planRemoval(snapshot(chain), request({ images: ['app:1'] }));
+    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', ['app:1'], 70]]);
+  });
+
+  it('finds an intermediate image by its ID, and keeps it while an image is built on it', () => {
+    const plan = planRemoval(snapshot(chain), request({ images: [i2.id.slice(7, 19)] }));
+    expect(plan.removals).toEqual([]);
+    expect(plan.kept.map((k) => k.reason)).toEqual(['docker would refuse: image app:1 is built on it']);
+  });
+
+  it('plans a parent whose child stays as an untag when asked by name, and keeps it when only a filter chose it', () => {
+    const child = image(id('f'), [['l1', 100], ['x', 1]], { tags: ['child:1'], parentId: base.id });
+    const s = snapshot([base, child], [container('c', child.id, 'running')]);
+    expect(planRemoval(s, request({ images: ['base:1'] })).removals.map((r) => [r.action, r.bytes])).toEqual([['untag', 0]]);
+    const unused = planRemoval(s, request({ filter: { unused: true } }));
+    expect(unused.removals).toEqual([]);
+    expect(unused.kept[0]!.reason).toMatch(/^image child:1 is built on it and stays/);
+  });
+
+  it('removes every digest of an untagged image named in two repositories, one by one', () => {
+    const dangling = image(id('8'), [['z', 5]], { tags: [], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
+    const plan = planRemoval(snapshot([dangling]), request({ filter: { dangling: true } }));
+    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', [`foo@${id('1')}`, `bar@${id('2')}`], 5]]);
+  });
+
+  it('removes the digest of another repository when every tag goes, so that the image really goes', () => {
+    const two = image(id('9'), [['z', 5]], { tags: ['foo:1'], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
+    const plan = planRemoval(snapshot([two]), request({ images: ['foo:1'] }));
+    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', [`bar@${id('2')}`, 'foo:1'], 5]]);
+  });
+
+  it('--keep-last counts an image pulled by digest only as a member of its repository', () => {
+    const old = image(id('1'), [['o', 1]], { tags: ['pg:old'], digests: [`pg@${id('5')}`], created: 1 });
+    const byDigest = image(id('2'), [['n', 1]], { tags: [], digests: [`pg@${id('6')}`], created: 2 });
+    const plan = planRemoval(snapshot([old, byDigest]), request({ match: [/^pg:/], keepLast: 1 }));
+    expect(plan.removals.map((r) => r.refs)).toEqual([['pg:old']]);
+    expect(plan.kept.map((k) => [k.refs, k.reason])).toEqual([[['pg:<none>'], 'the newest image of pg (--keep-last 1)']]);
+  });
+});
+
+describe('--keep-under', () => {
+  const prune = (extra: Partial<PruneRequest>): PruneRequest => ({
+    containers: true,
+    images: 'unused',
+    networks: false,
+    volumes: 'none',
+    buildCache: 'none',
+    labels: [],
+    exclude: [],
+    includeLocal: true,
+    save: false,
+    ...extra,
+  });
+
+  it('frees nothing by untagging a parent first: it goes on to the next image until the limit is met', () => {
+    // parent (oldest) <- child; both unused. Removing the parent first would only untag it.
+    const parent = image(id('1'), [['p', 100]], { tags: ['p:1'], digests: [`p@${id('5')}`], created: 1 });
+    const child = image(id('2'), [['p', 100], ['c', 50]], { tags: ['c:1'], digests: [`c@${id('6')}`], parentId: parent.id, created: 2 });
+    const other = image(id('3'), [['o', 30]], { tags: ['o:1'], digests: [`o@${id('7')}`], created: 3 });
+    const plan = planPrune(snapshot([parent, child, other]), prune({ keepUnder: 40 }));
+    // 180 bytes; the limit needs child (50) then parent (100): 30 left, within 40.
+    expect(plan.keepUnder).toMatchObject({ beforeBytes: 180, afterBytes: 30, shortByBytes: 0 });
+    expect(plan.images.map((r) => [r.image.id, r.action, r.bytes])).toEqual([
+      [child.id, 'delete', 50],
+      [parent.id, 'delete', 100],
+    ]);
+  });
+});
+
+describe('the build cache BuildKit built images with', () => {
+  const record = (id: string, size: number, shared: boolean): BuildCacheRecord => ({
+    id,
+    type: 'regular',
+    description: '',
+    size,
+    inUse: false,
+    shared,
+    lastUsedAt: null,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
+  const web = image(id('7'), [['bb', 2800], ['run', 200], ['copy', 300]], { tags: ['webapp:latest'] });
+  const busybox = image(id('6'), [['bb', 2800]], { tags: ['busybox:latest'], digests: [`busybox@${id('5')}`] });
+
+  it('on the classic store, claims none of the bytes the cache keeps, and says how many stay', () => {
+    const s: Snapshot = { ...snapshot([busybox, web]), buildCache: [record('r1', 200, true), record('r2', 300, true), record('src', 83, false)] };
+    const plan = planRemoval(s, request({ images: ['webapp:latest'] }));
+    expect(plan.removals.map((r) => [r.action, r.bytes, r.cachedBytes])).toEqual([['delete', 0, 500]]);
+    expect(plan.estimatedBytes).toBe(0);
+    expect(plan.cachedRecords.map((r) => r.id).sort()).toEqual(['r1', 'r2']);
+    // prune --build-cache in the same sweep frees them: they are the cache's own by then.
+    const swept = planPrune(s, { containers: false, images: 'unused', networks: false, volumes: 'none', buildCache: 'dangling', labels: [], exclude: [/^busybox/], includeLocal: true, save: false });
+    expect(swept.buildCache.map((b) => b.id).sort()).toEqual(['r1', 'r2', 'src']);
+    expect(swept.bytes).toMatchObject({ images: 0, buildCache: 583 });
+    expect(swept.cachedBytes).toBe(0);
+  });
+
+  it('on the containerd store, counts the layers BuildKit made as kept while the cache shares any', () => {
+    const flagged = { ...web, layers: web.layers.map((l) => (l.chainId === 'bb' ? l : { ...l, buildkit: true })) };
+    const s: Snapshot = { ...snapshot([busybox, flagged]), imageStore: 'containerd', buildCache: [record('r', 417_409, true)] };
+    expect(planRemoval(s, request({ images: ['webapp:latest'] })).cachedBytes).toBe(500);
+    expect(planRemoval({ ...s, buildCache: [] }, request({ images: ['webapp:latest'] })).cachedBytes).toBe(0);
+  });
+
+  it('measures what moved into the cache from two reads of it', () => {
+    expect(bytesMovedToBuildCache([record('a', 200, true), record('b', 300, true), record('c', 9, false)], [record('a', 200, false), record('b', 300, true), record('c', 9, false)])).toBe(
+      200,
+    );
+  });
+});
