@@ -1,31 +1,56 @@
 // Shell completion in cobra's format: one candidate a line, "\tdescription" unless NoDesc, and a
-// last line ":<directive>" (4 = ShellCompDirectiveNoFileComp).
-import type { CommandSpec } from './command.js';
+// last line ":<directive>" (4 = ShellCompDirectiveNoFileComp, 16 = ShellCompDirectiveFilterDirs).
+import type { CommandSpec, OptionSpec } from './command.js';
 import { helpOption } from './options.js';
 
 const NO_FILE_COMP = 4;
+const FILTER_DIRS = 16;
 
-/** Answers `__complete` / `__completeNoDesc` for the words after the plugin name. */
-export function complete(commands: readonly CommandSpec[], words: readonly string[], descriptions: boolean): string {
+/** What the word being completed is: a command, a flag, a flag's value, or an argument. */
+type Slot = { kind: 'command' } | { kind: 'flag'; command: CommandSpec } | { kind: 'value'; option: OptionSpec } | { kind: 'argument'; command: CommandSpec } | { kind: 'none' };
+
+function slotOf(commands: readonly CommandSpec[], words: readonly string[]): Slot {
   const toComplete = words[words.length - 1] ?? '';
   const before = words.slice(0, -1);
+  if (before.length === 0) return { kind: 'command' };
+  const command = commands.find((c) => c.name === before[0] || c.aliases?.includes(before[0]!));
+  if (!command) return { kind: 'none' };
+  const options = { ...command.options, ...helpOption };
+  const previous = before[before.length - 1] ?? '';
+  const valueOf = Object.entries(options).find(([name, o]) => o.type === 'string' && (previous === `--${name}` || (o.short && previous === `-${o.short}`)));
+  if (valueOf && before.length > 1) return { kind: 'value', option: valueOf[1] };
+  if (toComplete.startsWith('-')) return { kind: 'flag', command };
+  return command.positional ? { kind: 'argument', command } : { kind: 'none' };
+}
+
+/** Whether completing these words offers image references (rm IMAGE, images REPOSITORY): the daemon is asked for them. */
+export function wantsImageReferences(commands: readonly CommandSpec[], words: readonly string[]): boolean {
+  return slotOf(commands, words).kind === 'argument';
+}
+
+/**
+ * Answers `__complete` / `__completeNoDesc` for the words after the plugin name. `references`:
+ * the daemon's image references, for an IMAGE or REPOSITORY argument (as `docker rmi <TAB>`).
+ */
+export function complete(commands: readonly CommandSpec[], words: readonly string[], descriptions: boolean, references: readonly string[] = []): string {
+  const toComplete = words[words.length - 1] ?? '';
   const candidates: [string, string][] = [];
-  const command = before.length > 0 ? commands.find((c) => c.name === before[0] || c.aliases?.includes(before[0]!)) : undefined;
-  if (before.length === 0) {
+  let directive = NO_FILE_COMP;
+  const slot = slotOf(commands, words);
+  if (slot.kind === 'command') {
     for (const c of commands) if (c.name.startsWith(toComplete)) candidates.push([c.name, c.summary]);
-  } else if (command) {
-    const options = { ...command.options, ...helpOption };
-    const previous = before[before.length - 1] ?? '';
-    const valueOf = Object.entries(options).find(([name, o]) => o.type === 'string' && (previous === `--${name}` || (o.short && previous === `-${o.short}`)));
-    if (valueOf) {
-      for (const choice of valueOf[1].choices ?? []) if (choice.startsWith(toComplete)) candidates.push([choice, '']);
-    } else if (toComplete.startsWith('-')) {
-      for (const [name, o] of Object.entries(options)) {
-        if (`--${name}`.startsWith(toComplete)) candidates.push([`--${name}`, o.describe]);
-        if (o.short && `-${o.short}`.startsWith(toComplete) && toComplete.length <= 2) candidates.push([`-${o.short}`, o.describe]);
-      }
+  } else if (slot.kind === 'value') {
+    // A directory (--save DIR): the shell completes directories.
+    if (slot.option.valueName === 'dir') directive = FILTER_DIRS;
+    for (const choice of slot.option.choices ?? []) if (choice.startsWith(toComplete)) candidates.push([choice, '']);
+  } else if (slot.kind === 'flag') {
+    for (const [name, o] of Object.entries({ ...slot.command.options, ...helpOption })) {
+      if (`--${name}`.startsWith(toComplete)) candidates.push([`--${name}`, o.describe]);
+      if (o.short && `-${o.short}`.startsWith(toComplete) && toComplete.length <= 2) candidates.push([`-${o.short}`, o.describe]);
     }
+  } else if (slot.kind === 'argument') {
+    for (const ref of [...new Set(references)].sort()) if (ref.startsWith(toComplete)) candidates.push([ref, '']);
   }
   const lines = candidates.map(([value, desc]) => (descriptions && desc ? `${value}\t${desc}` : value));
-  return [...lines, `:${NO_FILE_COMP}`, ''].join('\n');
+  return [...lines, `:${directive}`, ''].join('\n');
 }

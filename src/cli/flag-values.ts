@@ -1,6 +1,6 @@
 // Turns flag strings into typed values, with docker's wording for a bad one:
 // `invalid argument "x" for "--larger-than" flag: ...` (exit 125).
-import { InputError, type Pattern, parseCount, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
+import { InputError, type Pattern, parseCount, parseReferencePattern, parseRegex, parseSize, parseTimestamp } from '../core/parse.js';
 import { SORT_KEYS, type ImageFilter, type SortKey } from '../core/select.js';
 import { UsageError } from '../errors.js';
 import type { ProgressListener } from '../docker/execute-removal.js';
@@ -51,7 +51,11 @@ export function imageFilterFromFlags(flags: Flags, where: string, now: number): 
   const olderThan = flagValue(flags, 'older-than', where, time);
   const newerThan = flagValue(flags, 'newer-than', where, time);
   if (olderThan !== undefined && newerThan !== undefined && newerThan >= olderThan) {
-    throw new UsageError('--newer-than must be a time before --older-than: together they select nothing', where);
+    const [n, o] = [flagValue(flags, 'newer-than', where, String), flagValue(flags, 'older-than', where, String)];
+    throw new UsageError(
+      `--newer-than "${n}" and --older-than "${o}" together select nothing: give --newer-than the earlier time (of two durations, the longer)`,
+      where,
+    );
   }
   return {
     match: regexes(flags, 'match', where),
@@ -63,6 +67,16 @@ export function imageFilterFromFlags(flags: Flags, where: string, now: number): 
     newerThan,
     largerThan: flagValue(flags, 'larger-than', where, parseSize),
   };
+}
+
+/** REPOSITORY[:TAG] as `docker image ls` reads it; a bad pattern is a usage error. */
+export function referenceArgument(text: string, where: string): Pattern {
+  try {
+    return parseReferencePattern(text);
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`invalid reference "${text}": ${error.message}`, where);
+    throw error;
+  }
 }
 
 /** The sort key, reverse flag and limit that the listing flags describe. */

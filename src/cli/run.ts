@@ -7,7 +7,7 @@ import { sanitizeLines } from '../render/text.js';
 import { watchCancellation } from '../plugin/cancel.js';
 import { parseInvocation, type Invocation } from '../plugin/invocation.js';
 import type { CommandContext } from './command.js';
-import { complete } from './complete.js';
+import { complete, wantsImageReferences } from './complete.js';
 import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
 import { commands, findCommand } from './registry.js';
 
@@ -37,6 +37,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       engine: () =>
         (connecting ??= import('../docker/engine.js').then(({ EngineClient }) => {
           if (finished) throw new CancelledError();
+          // A bad setting is said before docker is asked anything, like a bad flag.
+          if (target.badTimeout) throw new UsageError(target.badTimeout);
           client = new EngineClient(target);
           return client.connect();
         })),
@@ -58,7 +60,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<number> {
   if (invocation.kind === 'complete') {
-    ctx.stdout.write(complete(commands, invocation.args, invocation.descriptions));
+    const references = wantsImageReferences(commands, invocation.args) ? await imageReferences(ctx) : [];
+    ctx.stdout.write(complete(commands, invocation.args, invocation.descriptions, references));
     return 0;
   }
   const [word, ...rest] = invocation.args;
@@ -91,6 +94,17 @@ async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<nu
   const { parseCommandArgs } = await import('./parse.js');
   const { flags, args } = parseCommandArgs(command, rest);
   return command.run(ctx, flags, args);
+}
+
+/** The daemon's image references for completion (tags, then untagged IDs); none when it cannot be asked. */
+async function imageReferences(ctx: CommandContext): Promise<string[]> {
+  try {
+    const [engine, { readImageTags }] = await Promise.all([ctx.engine(), import('../docker/read-snapshot.js')]);
+    return await readImageTags(engine);
+  } catch {
+    // Completion never fails loudly: no candidates.
+    return [];
+  }
 }
 
 function unknownCommand(word: string): UsageError {

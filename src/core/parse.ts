@@ -148,3 +148,39 @@ export function parseLabelFilter(text: string): { key: string; value?: string; n
   const [, negate, key, value] = m;
   return { key: key!, ...(value === undefined ? {} : { value }), negate: negate === '!' };
 }
+
+/**
+ * A REPOSITORY[:TAG] argument as `docker image ls` reads it: a shell pattern (Go's path.Match:
+ * `*` and `?` within one path component, `[...]` classes, `\\` escapes), tested against each
+ * "repository:tag" and, failing that, each repository name (moby's reference.FamiliarMatch).
+ */
+export function parseReferencePattern(text: string): Pattern {
+  if (text === '') throw new InputError('name a repository, optionally with :TAG (shell patterns * ? [...] allowed)');
+  // docker.io/library/x is Docker Hub's x, which is how references are shown.
+  const familiar = text.replace(/^(?:docker\.io|index\.docker\.io)\//, '').replace(/^library\//, '');
+  let re = '';
+  for (let i = 0; i < familiar.length; i++) {
+    const c = familiar[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < familiar.length) re += escapeRegex(familiar[++i]!);
+    else if (c === '[') {
+      const end = familiar.indexOf(']', i + 2);
+      if (end < 0) throw new InputError(`syntax error in pattern: unterminated [ in "${text}"`);
+      const body = familiar.slice(i + 1, end);
+      re += `[${body.startsWith('^') ? '^' + escapeClass(body.slice(1)) : escapeClass(body)}]`;
+      i = end;
+    } else re += escapeRegex(c);
+  }
+  const compiled = RE2JS.compile(`^(?:${re})$`);
+  return { source: text, test: (ref) => compiled.matches(ref) || (ref.lastIndexOf(':') > ref.lastIndexOf('/') && compiled.matches(ref.slice(0, ref.lastIndexOf(':')))) };
+}
+
+function escapeRegex(c: string): string {
+  return /[\\^$.|?*+()[\]{}]/.test(c) ? `\\${c}` : c;
+}
+
+// Inside [...]: ranges (a-z) stay; anything RE2 would read otherwise is escaped.
+function escapeClass(body: string): string {
+  return body.replace(/[\\\]\[^]/g, (c) => `\\${c}`);
+}

@@ -41,6 +41,8 @@ export interface ImageFilter {
   largerThan?: number;
   /** Only these image IDs (prune's --until and --filter label=, decided per image). */
   ids?: ReadonlySet<string>;
+  /** REPOSITORY[:TAG], as `docker image ls` takes it: an image with a reference it matches. */
+  reference?: Pattern;
 }
 
 /** Keeps the images for which every condition of the filter holds. */
@@ -56,6 +58,7 @@ export function filterImages(images: readonly ImageUsage[], filter: ImageFilter)
     if (filter.newerThan !== undefined && !(u.image.created > filter.newerThan)) return false;
     if (filter.largerThan !== undefined && !(u.sizeBytes > filter.largerThan)) return false;
     if (filter.ids && !filter.ids.has(u.image.id)) return false;
+    if (filter.reference && !refs.some((r) => filter.reference!.test(r))) return false;
     return true;
   });
 }

@@ -40,7 +40,9 @@ export async function executePrune(
     },
     options,
   );
-  const buildCacheAfterImages = options.readBuildCache && removal.deletedIds.size > 0 ? await options.readBuildCache() : undefined;
+  // Read once the images are gone, unless interrupted (then nothing more is asked) or it fails.
+  const buildCacheAfterImages =
+    options.readBuildCache && removal.deletedIds.size > 0 && !client.target.signal.aborted ? await options.readBuildCache().catch(() => undefined) : undefined;
   const networks = await deleteEach(client, plan.networks, (n) => [`/networks/${encodeURIComponent(n.id)}`, `remove network ${n.name}`]);
   const volumes = await deleteEach(client, plan.volumes, (v) => [`/volumes/${encodeURIComponent(v.name)}`, `remove volume ${v.name}`]);
   const buildCache = await pruneBuildCache(client, plan.buildCache);

@@ -159,14 +159,17 @@ export const ImageInspect = z.object({
 });
 export type ImageInspect = z.infer<typeof ImageInspect>;
 
-/** GET /images/{id}/history: newest first. */
-export const ImageHistory = z.array(
-  z.object({
-    Size: z.number(),
-    CreatedBy: z.string().default(''),
-    Comment: z.string().nullish(),
-  }),
-);
+/** GET /images/{id}/history: newest first. An image without history: [] (classic store), null (containerd store, engine 26). */
+export const ImageHistory = z
+  .array(
+    z.object({
+      Size: z.number(),
+      CreatedBy: z.string().default(''),
+      Comment: z.string().nullish(),
+    }),
+  )
+  .nullable()
+  .transform((v) => v ?? []);
 export type ImageHistory = z.infer<typeof ImageHistory>;
 
 /** Validates `data` against `schema`, or fails naming what was being read and what was wrong. */

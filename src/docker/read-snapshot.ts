@@ -73,7 +73,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
-  const [images, imageStore, read, others] = await inOrder([
+  const [listed, imageStore, read, others] = await inOrder([
     imagesRead,
     storeRead,
     layersRead,
@@ -82,7 +82,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotOption
   const { containers, volumes } = others;
   const buildCache = others.buildCache ?? [];
   const layersSize = df?.LayersSize;
-  const { layers, inspects } = read;
+  // An image removed between the list and its inspect is not part of the snapshot.
+  const images = listed.filter((_, i) => read.layers[i] !== undefined);
+  const layers = read.layers.filter((l): l is Layer[] => l !== undefined);
+  const inspects = read.inspects;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
@@ -132,6 +135,12 @@ async function inOrder<T extends readonly unknown[]>(promises: T): Promise<{ -re
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
+/** The tags of the images docker image ls lists (for shell completion). */
+export async function readImageTags(client: EngineClient): Promise<string[]> {
+  const list = expectShape(z.array(ImageSummary), await client.getJson('/images/json', 'GET /images/json'), 'GET /images/json');
+  return list.flatMap((i) => i.RepoTags.filter((t) => t !== '<none>:<none>'));
+}
+
 /**
  * Every image, intermediate ones included (`all=1`): a container can be made from any image ID,
  * and what it holds stays on disk. /system/df lists only what docker image ls lists.
@@ -157,9 +166,9 @@ export function imageStoreFrom(info: SystemInfo): 'classic' | 'containerd' {
   return snapshotter ? 'containerd' : 'classic';
 }
 
-/** Each image's layers, and the inspect answers read to get them (by image ID). */
+/** Each image's layers (undefined for one removed since it was listed), and the inspect answers read to get them (by image ID). */
 interface LayersRead {
-  layers: Layer[][];
+  layers: (Layer[] | undefined)[];
   inspects: Map<string, unknown>;
 }
 
@@ -186,16 +195,17 @@ async function readAllLayers(
   const inspects = new Map<string, unknown>();
   const fetched = await mapConcurrent(missing, LAYER_FETCH_CONCURRENCY, (summary) => readLayers(client, summary.Id, summary.Size, known, inspects, store));
   // The images whose history fell short take what the others pinned down.
-  for (const read of fetched) if (read.complete) for (const l of read.layers) if (l.known) known.set(l.chainId, l.size);
-  for (let i = 0; i < missing.length; i++) {
-    const read = fetched[i]!;
-    const fresh = read.complete ? read.layers : fillFromKnown(read.layers.map((l) => l.chainId), missing[i]!.Size, known);
-    cache.set(missing[i]!.Id, missing[i]!.Size, fresh);
-    fetched[i] = { layers: fresh, complete: true };
-  }
-  for (let i = 0, j = 0; i < layers.length; i++) layers[i] ??= fetched[j++]!.layers;
+  for (const read of fetched) if (read?.complete) for (const l of read.layers) if (l.known) known.set(l.chainId, l.size);
+  const filled = fetched.map((read, i) => {
+    const summary = missing[i]!;
+    if (!read) return undefined;
+    const fresh = read.complete ? read.layers : fillFromKnown(read.layers.map((l) => l.chainId), summary.Size, known);
+    if (read.cacheable) cache.set(summary.Id, summary.Size, fresh);
+    return fresh;
+  });
+  for (let i = 0, j = 0; i < layers.length; i++) if (layers[i] === undefined) layers[i] = filled[j++];
   cache.save(images.map((i) => i.Id));
-  return { layers: layers as Layer[][], inspects };
+  return { layers, inspects };
 }
 
 /**
@@ -265,10 +275,11 @@ function endpointKey(client: EngineClient): string {
   return JSON.stringify([globals.host ?? env.DOCKER_HOST ?? '', globals.context ?? env.DOCKER_CONTEXT ?? '', globals.config ?? env.DOCKER_CONFIG ?? '']);
 }
 
-/** One image's layers as read, and whether they account for its whole size. */
+/** One image's layers as read, whether they account for its whole size, and whether they may be cached. */
 interface ImageLayers {
   layers: Layer[];
   complete: boolean;
+  cacheable: boolean;
 }
 
 async function readLayers(
@@ -278,16 +289,37 @@ async function readLayers(
   known: ReadonlyMap<string, number>,
   inspects: Map<string, unknown>,
   store: 'classic' | 'containerd',
-): Promise<ImageLayers> {
+): Promise<ImageLayers | undefined> {
   const path = `/images/${encodeURIComponent(id)}`;
-  const rawInspect = await client.getJson(`${path}/json`, `GET /images/${id}/json`);
+  // Removed since it was listed: it is not part of the snapshot.
+  const rawInspect = await getIfPresent(client, `${path}/json`, `GET /images/${id}/json`);
+  if (rawInspect === undefined) return undefined;
   inspects.set(id, rawInspect);
   const derived = store === 'classic' ? layersFromKnown(rawInspect, id, listedSize, known) : undefined;
-  if (derived) return { layers: derived, complete: true };
-  const rawHistory = await client.getJson(`${path}/history`, `GET /images/${id}/history`);
+  if (derived) return { layers: derived, complete: true, cacheable: true };
+  let rawHistory: unknown;
+  try {
+    rawHistory = await client.getJson(`${path}/history`, `GET /images/${id}/history`);
+  } catch (error) {
+    // The containerd store cannot give the history of an image whose snapshots are gone (engine
+    // 26: "snapshot ... does not exist"): its sizes then come from the image's own size, unknown.
+    if (!(error instanceof EngineApiError)) throw error;
+    const layers = layersFrom(rawInspect, [], id, listedSize, store).map((l) => ({ ...l, known: false }));
+    return { layers, complete: store === 'containerd', cacheable: false };
+  }
   const layers = layersFrom(rawInspect, rawHistory, id, listedSize, store);
   const sum = layers.reduce((s, l) => s + l.size, 0);
-  return { layers, complete: store === 'containerd' || sum === listedSize };
+  return { layers, complete: store === 'containerd' || sum === listedSize, cacheable: true };
+}
+
+/** A GET's answer, or undefined when the object is gone (404). */
+async function getIfPresent(client: EngineClient, path: string, what: string): Promise<unknown> {
+  try {
+    return await client.getJson(path, what);
+  } catch (error) {
+    if (error instanceof EngineApiError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -371,11 +403,13 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
 }
 
 function toImage(s: ImageSummary, layers: Layer[]): Image {
+  // Some daemons list "<none>:<none>" / "<none>@<none>" for untagged images. The containerd store
+  // (engine 26) lists an image pulled by digest under RepoTags as "repo@sha256:...": a digest.
+  const tags = s.RepoTags.filter((t) => t !== '<none>:<none>');
   return {
     id: s.Id,
-    // Some daemons list "<none>:<none>" / "<none>@<none>" for untagged images.
-    tags: s.RepoTags.filter((t) => t !== '<none>:<none>'),
-    digests: s.RepoDigests.filter((d) => d !== '<none>@<none>'),
+    tags: tags.filter((t) => !t.includes('@')),
+    digests: [...new Set([...s.RepoDigests.filter((d) => d !== '<none>@<none>'), ...tags.filter((t) => t.includes('@'))])],
     created: s.Created,
     size: s.Size,
     parentId: s.ParentId,

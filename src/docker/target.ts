@@ -11,19 +11,24 @@ export interface DockerTarget {
   signal: AbortSignal;
   /** Upper bound for one docker call or one Engine API request, in milliseconds. */
   timeoutMs: number;
+  /** Why DOCKER_TIDY_TIMEOUT cannot be used, when it is set to something that is not a duration. */
+  badTimeout?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Builds the target from the plugin's environment and docker's global options. */
 export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = process.env): DockerTarget {
-  const timeoutSeconds = Number(env.DOCKER_TIDY_TIMEOUT);
+  const text = env.DOCKER_TIDY_TIMEOUT?.trim();
+  const timeoutSeconds = text ? Number(text) : undefined;
+  const valid = timeoutSeconds === undefined || (/^\d+(\.\d+)?$/.test(text!) && timeoutSeconds > 0 && timeoutSeconds <= 86_400);
   return {
     binary: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || 'docker',
     globals,
     env,
     signal,
-    timeoutMs: timeoutSeconds > 0 ? timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
+    timeoutMs: valid && timeoutSeconds !== undefined ? timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
+    ...(valid ? {} : { badTimeout: `invalid DOCKER_TIDY_TIMEOUT "${text}": use a number of seconds above 0 and at most 86400 (a day), such as 300` }),
   };
 }
 

@@ -46,7 +46,7 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
   out += '\nContainers space usage:\n\n';
   out += renderTable(
     ['CONTAINER ID', 'IMAGE', 'NAME', 'STATE', 'CREATED', 'SIZE'],
-    usage.containers.items.map((c) => [shortId(c.id), c.imageRef, c.name, c.state, formatAge(c.created, now), size(c.sizeRw)]),
+    usage.containers.items.map((c) => [shortId(c.id), imageColumn(c.imageRef, c.imageId), c.name, c.state, formatAge(c.created, now), size(c.sizeRw)]),
   );
   out += '\nLocal Volumes space usage:\n\n';
   out += renderTable(
@@ -66,6 +66,18 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
     ]),
   );
   return out;
+}
+
+/**
+ * A container's image as `docker ps` shows it: the short ID when it was made from an ID, the name
+ * without its digest when made from "name@sha256:...", else the name it was made with.
+ */
+export function imageColumn(imageRef: string, imageId: string): string {
+  if (imageRef === '') return '<no image>';
+  const bare = imageRef.replace(/^sha256:/, '');
+  if (/^[0-9a-f]{12,64}$/.test(bare) && imageId.replace(/^sha256:/, '').startsWith(bare)) return shortId(imageId);
+  const at = imageRef.indexOf('@');
+  return at >= 0 ? imageRef.slice(0, at) : imageRef;
 }
 
 /** The 12-character ID docker shows, without "sha256:". */

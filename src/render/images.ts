@@ -14,11 +14,17 @@ export function flagsOf(u: ImageUsage): string {
  * The table; `notes` adds a NOTE column (unused: why an image frees nothing). `byName` orders the
  * rows by the reference each shows (--sort name), an image with several tags being several rows.
  */
-export function renderImageTable(images: readonly ImageUsage[], now: number, notes?: ReadonlyMap<string, string>, byName?: 'asc' | 'desc'): string {
+export function renderImageTable(
+  images: readonly ImageUsage[],
+  now: number,
+  options: { notes?: ReadonlyMap<string, string>; byName?: 'asc' | 'desc'; reference?: { test(ref: string): boolean } } = {},
+): string {
+  const { notes, byName, reference } = options;
   const headers = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'UNIQUE', 'CONTAINERS', 'FLAGS'];
   if (notes) headers.push('NOTE');
   const rows: string[][] = [];
-  const refs = images.flatMap((u) => referencesOf(u.image).map((ref) => [u, ref] as const));
+  // With REPOSITORY[:TAG], only the references it names, as docker image ls shows them.
+  const refs = images.flatMap((u) => referencesOf(u.image).filter((ref) => !reference || reference.test(ref)).map((ref) => [u, ref] as const));
   if (byName) {
     refs.sort(([a, x], [b, y]) => (x < y ? -1 : x > y ? 1 : a.image.id < b.image.id ? -1 : 1));
     if (byName === 'desc') refs.reverse();

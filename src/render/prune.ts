@@ -5,14 +5,14 @@ import { formatBytes } from '../core/units.js';
 import type { PruneOutcome } from '../docker/execute-prune.js';
 import { shortId } from './df.js';
 import { SCHEMA_VERSION } from './json.js';
-import { cachedText, finishCommand, freeingText, leftLines, leftToDelete, renderKeptTable, renderRemovalTable, tagsOf } from './removal.js';
+import { cachedText, count, finishCommand, freedText, leftLines, leftToDelete, renderKeptTable, renderRemovalTable, summaryLine, tagsOf } from './removal.js';
 import { renderTable } from './table.js';
 import { sanitizeLines } from './text.js';
 
 const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
 
 /** Every object the sweep removes, by category, with bytes per category and in total. */
-export function renderPrunePlan(plan: PrunePlan): string {
+export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   const parts: string[] = [];
   const section = (title: string, bytes: number | undefined, headers: string[], rows: string[][]): void => {
     if (!rows.length) return;
@@ -51,13 +51,19 @@ export function renderPrunePlan(plan: PrunePlan): string {
   );
   for (const note of plan.notes) parts.push(`Note: ${note}\n`);
   if (plan.keepUnder) parts.push(keepUnderLine(plan) + '\n');
-  parts.push(planSummary(plan) + '\n' + (plan.cachedBytes > 0 ? cachedText(plan.cachedBytes, 'stays') + '\n' : ''));
+  if (!isEmpty(plan)) parts.push(planSummary(plan, dryRun) + '\n' + (plan.cachedBytes > 0 ? cachedText(plan.cachedBytes, 'stays') + '\n' : ''));
   return parts.join('\n');
 }
 
-/** One line: what the plan removes and frees. */
-export function planSummary(plan: PrunePlan): string {
-  return `This removes ${counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length)}, ${freeingText(plan.estimatedBytes, plan.exact)}.`;
+/** Whether the sweep removes nothing at all. */
+export function isEmpty(plan: PrunePlan): boolean {
+  return plan.containers.length + plan.images.length + plan.networks.length + plan.volumes.length + plan.buildCache.length === 0;
+}
+
+/** One line: what the plan removes and frees (rm's words: "This removes ..." or "Dry run: this would remove ..."). */
+export function planSummary(plan: PrunePlan, dryRun = false): string {
+  const parts = counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length);
+  return summaryLine({ verb: 'remove', parts }, plan.estimatedBytes, plan.exact, dryRun);
 }
 
 function keepUnderLine(plan: PrunePlan): string {
@@ -68,24 +74,23 @@ function keepUnderLine(plan: PrunePlan): string {
     : `${head}; within the limit`;
 }
 
-function counts(containers: number, images: number, networks: number, volumes: number, cache: number): string {
-  const n = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
-  return [
-    n(containers, 'container'),
-    n(images, 'image'),
-    n(networks, 'network'),
-    n(volumes, 'volume'),
-    n(cache, 'build-cache record'),
-  ].join(', ');
+// The categories that have something, in docker's order ("2 containers", "1 image", ...).
+function counts(containers: number, images: number, networks: number, volumes: number, cache: number): string[] {
+  const all: [number, string][] = [
+    [containers, 'container'],
+    [images, 'image'],
+    [networks, 'network'],
+    [volumes, 'volume'],
+    [cache, 'build-cache record'],
+  ];
+  return all.filter(([n]) => n > 0).map(([n, one]) => count(n, one));
 }
 
 /** Bytes the daemon freed, from what it says it removed (images: the layers no image holds any more). */
 export function removedSummary(outcome: PruneOutcome, reclaimed: number, estimated: number): string {
   const r = outcome.removal;
-  return (
-    `Removed ${counts(r.containersRemoved.length, r.removed.filter((x) => !x.alreadyGone).length, outcome.networks.removed.length, outcome.volumes.removed.length, outcome.buildCache.removed.length)}; ` +
-    `freed ${bytesText(reclaimed)} (estimated ${bytesText(estimated)})`
-  );
+  const parts = counts(r.containersRemoved.length, r.removed.filter((x) => !x.alreadyGone).length, outcome.networks.removed.length, outcome.volumes.removed.length, outcome.buildCache.removed.length);
+  return `Removed ${parts.length ? parts.join(', ') : 'nothing'}; ${freedText(reclaimed, estimated)}`;
 }
 
 /** The report after the work: failures, things already gone, saves, interruption, then the summary line. */

@@ -16,8 +16,24 @@ export function freeingText(bytes: number, exact: boolean): string {
     : `freeing about ${bytesText(bytes)} (an estimate: the daemon does not give exact figures for every image here; see docker tidy df)`;
 }
 
+/**
+ * The summary line of a plan, the same words for rm and prune: "This deletes 2 images, freeing
+ * ...", or on a dry run "Dry run: this would delete 2 images, freeing ...; nothing was removed."
+ */
+export function summaryLine(what: { verb: 'delete' | 'remove'; parts: string[] }, bytes: number, exact: boolean, dryRun: boolean): string {
+  const list = what.parts.length > 1 ? `${what.parts.slice(0, -1).join(', ')} and ${what.parts[what.parts.length - 1]}` : (what.parts[0] ?? 'nothing');
+  return dryRun
+    ? `Dry run: this would ${what.verb} ${list}, ${freeingText(bytes, exact)}; nothing was removed.`
+    : `This ${what.verb}s ${list}, ${freeingText(bytes, exact)}.`;
+}
+
+/** "3 images", "1 image". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** What will go, what stays and why, and the exact bytes it frees. */
-export function renderPlan(plan: RemovalPlan): string {
+export function renderPlan(plan: RemovalPlan, dryRun = false): string {
   let out = '';
   if (plan.containers.length) {
     out += 'Containers to remove first (--with-containers):\n';
@@ -30,14 +46,23 @@ export function renderPlan(plan: RemovalPlan): string {
   if (plan.removals.length) out += 'To remove:\n' + renderRemovalTable(plan.removals);
   if (plan.kept.length) out += `${out ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
   if (plan.gone.length) out += `${out ? '\n' : ''}${goneLines(plan.gone)}`;
+  // Kept only: the tables say why; there is no summary of nothing.
+  if (plan.removals.length === 0 && plan.containers.length === 0) return out;
   const images = plan.removals.filter((r) => r.action === 'delete').length;
   const untags = plan.removals.filter((r) => r.action === 'untag').length;
-  out += `\nThis deletes ${images} image${images === 1 ? '' : 's'}`;
-  if (untags) out += `, untags ${untags} more`;
-  if (plan.containers.length) out += ` and removes ${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'}`;
-  out += `, ${freeingText(plan.estimatedBytes, plan.exact)}.\n`;
+  const parts = [
+    ...(images || !untags ? [count(images, 'image')] : []),
+    ...(untags ? [`the names of ${count(untags, 'more image')} (untagged)`] : []),
+    ...(plan.containers.length ? [count(plan.containers.length, 'container')] : []),
+  ];
+  out += '\n' + summaryLine({ verb: 'delete', parts }, plan.estimatedBytes, plan.exact, dryRun) + '\n';
   if (plan.cachedBytes > 0) out += cachedText(plan.cachedBytes, 'stays') + '\n';
   return out;
+}
+
+/** "Freed 1.07MB (1070083 bytes), as estimated" or "...; the estimate was ...". */
+export function freedText(reclaimed: number, estimated: number): string {
+  return reclaimed === estimated ? `freed ${bytesText(reclaimed)}, as estimated` : `freed ${bytesText(reclaimed)}; the estimate was ${bytesText(estimated)}`;
 }
 
 /** Bytes of removed images that the build cache keeps, and how to free them. */
@@ -92,7 +117,8 @@ export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclai
   for (const path of outcome.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
   lines.push(...leftLines(plan.removals, outcome, finish));
-  lines.push(`Freed ${bytesText(reclaimed)} by what the daemon deleted; estimated ${bytesText(plan.estimatedBytes)}`);
+  const freed = freedText(reclaimed, plan.estimatedBytes);
+  lines.push(`${freed.charAt(0).toUpperCase()}${freed.slice(1)} (by what the daemon deleted)`);
   if (cached > 0) lines.push(cachedText(cached, 'stayed'));
   return sanitizeLines(lines.join('\n')) + '\n';
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
 import { containerdStore, describeE2E, docker, engine, freshWorld, run, type Ran } from './harness.js';
 
@@ -36,8 +37,12 @@ interface RmDoc {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const realTags = (i: ApiImage): string[] => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-const realDigests = (i: ApiImage): string[] => (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
+// Engine 20.10 lists "<none>:<none>"; the containerd store lists an image pulled by digest under
+// RepoTags as "repo@sha256:...".
+const realTags = (i: ApiImage): string[] => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>' && !t.includes('@'));
+const realDigests = (i: ApiImage): string[] => [
+  ...new Set([...(i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'), ...(i.RepoTags ?? []).filter((t) => t.includes('@'))]),
+];
 // docker tidy's own flags on the containerd store, where every tagged image may be the only copy.
 const PULLED = containerdStore ? ['--include-local'] : [];
 
@@ -60,9 +65,13 @@ describeE2E('hardening: the shapes of real hosts', () => {
     return JSON.parse(r.stdout) as RmDoc;
   };
   const exists = async (id: string): Promise<boolean> => (await engine('GET', `/images/${id}/json`, host())).status === 200;
-  /** The daemon's layer total fell by what the estimate said (classic), or by at least that (containerd, README). */
+  /**
+   * The daemon's layer total fell by what the estimate said (classic store). On the containerd
+   * store the estimate is marked as one and its bytes are not the daemon's (issue 14): there the
+   * total must fall when something is said to be freed.
+   */
   const expectFreed = (before: number, after: number, estimate: number): void => {
-    if (containerdStore) expect(before - after).toBeGreaterThanOrEqual(estimate);
+    if (containerdStore) expect(before - after > 0).toBe(estimate > 0);
     else expect(before - after).toBe(estimate);
   };
   const work = mkdtempSync(join(tmpdir(), 'tidy-hardening-'));
@@ -155,6 +164,8 @@ describeE2E('hardening: the shapes of real hosts', () => {
     // chain:1 <- RUN c <- RUN b (the one the container uses) ...
     const middle = parentOf(parentOf(chainId));
     expect(realTags(images.find((i) => i.Id === middle)!)).toEqual([]);
+    // What removing chain:1 frees while nothing uses the images under it: its three steps.
+    const alone = await tidy(['rm', 'chain:1', '--dry-run', '--include-local']);
     await ok(['create', '--network', 'none', '--name', 'from-middle', middle.slice(7, 19), 'sh']);
 
     // df counts it in use; docker's own list (all=0) does not even show it.
@@ -170,16 +181,19 @@ describeE2E('hardening: the shapes of real hosts', () => {
     expect(byId.removed).toEqual([]);
     expect(byId.kept.map((k) => k.id)).toEqual([middle]);
 
-    // Removing chain:1 frees only what the container does not hold, and the estimate says so.
+    // Removing chain:1 now frees only what the container does not hold, and the estimate says so.
     const before = (await df()).LayersSize;
     const doc = await tidy(['rm', 'chain:1', '-f', '--include-local']);
     expect(doc.removed.map((r) => [r.id, r.action])).toEqual([[chainId, 'delete']]);
-    const after = (await df()).LayersSize;
-    expectFreed(before, after, doc.estimatedBytes);
-    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+    expect(doc.estimatedBytes).toBeLessThan(alone.estimatedBytes);
     expect(await exists(middle)).toBe(true);
-    // Its RUN c and RUN b steps; RUN a (under the ENV step the container uses) stays.
-    if (!containerdStore) expect(doc.estimatedBytes).toBe(250_000);
+    if (!containerdStore) {
+      // Its RUN c and RUN b steps; RUN a (under the ENV step the container uses) stays.
+      expect(alone.estimatedBytes).toBe(360_000);
+      expect(doc.estimatedBytes).toBe(250_000);
+      expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+      expect(before - (await df()).LayersSize).toBe(doc.estimatedBytes);
+    }
     await ok(['rm', 'from-middle']);
   });
 
@@ -292,7 +306,9 @@ describeE2E('hardening: the shapes of real hosts', () => {
     await ok(['save', '-o', join(dir, 'busybox.tar'), 'busybox:latest']);
     execFileSync('tar', ['-C', join(dir, 'saved'), '-xf', join(dir, 'busybox.tar')]);
     const manifest = JSON.parse(readFileSync(join(dir, 'saved', 'manifest.json'), 'utf8')) as { Layers: string[] }[];
-    const baseLayer = readFileSync(join(dir, 'saved', manifest[0]!.Layers[0]!));
+    // The containerd store saves its layers compressed (an OCI layout); the diff ID is of the tar.
+    const saved = readFileSync(join(dir, 'saved', manifest[0]!.Layers[0]!));
+    const baseLayer = saved[0] === 0x1f && saved[1] === 0x8b ? gunzipSync(saved) : saved;
     mkdirSync(join(dir, 'own'));
     writeFileSync(join(dir, 'own', 'own.bin'), Buffer.alloc(250_000, 7));
     execFileSync('tar', ['-C', join(dir, 'own'), '-cf', join(dir, 'own.tar'), 'own.bin']);
@@ -308,7 +324,8 @@ describeE2E('hardening: the shapes of real hosts', () => {
     execFileSync('tar', ['-C', out, '-cf', join(dir, 'load.tar'), 'config.json', 'manifest.json', 'base.tar', 'own.tar']);
     await ok(['load', '-i', join(dir, 'load.tar')]);
     const id = await idOf('nohistory:1');
-    expect((await engine<unknown[]>('GET', `/images/${id}/history`, host())).body).toEqual([]);
+    // No history: [] from the classic store, null from the containerd store.
+    expect((await engine<unknown[] | null>('GET', `/images/${id}/history`, host())).body ?? []).toEqual([]);
 
     const usage = JSON.parse((await ok(['tidy', 'df', '--json'])).stdout) as { images: { sizeBytes: number; exact: boolean } };
     // The classic store stays exact and its total is the daemon's; it is not mistaken for containerd.

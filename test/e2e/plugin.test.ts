@@ -78,6 +78,9 @@ describeE2E('the plugin handshake and help', () => {
     expect(viaDocker.stdout.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(/^df\t/), ':4']));
     const direct = await run(world.exe!, ['__completeNoDesc', 'df', '--j'], env);
     expect(direct.stdout).toBe('--json\n:4\n');
+    // docker tidy rm <TAB> offers the daemon's image references, as docker rmi <TAB> does.
+    const refs = await docker(['__complete', 'tidy', 'rm', 'postgres:13-b'], env);
+    expect(refs.stdout).toBe('postgres:13-beta1\npostgres:13-beta2\n:4\n');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { complete } from '../../src/cli/complete.js';
+import { complete, wantsImageReferences } from '../../src/cli/complete.js';
 import { renderCommandHelp, renderRootHelp } from '../../src/cli/help.js';
 import { parseCommandArgs } from '../../src/cli/parse.js';
 import { commands, findCommand } from '../../src/cli/registry.js';
@@ -101,7 +101,7 @@ describe('flag values', () => {
     const { imageFilterFromFlags } = await import('../../src/cli/flag-values.js');
     const now = 1_700_000_000;
     expect(() => imageFilterFromFlags({ 'older-than': '48h', 'newer-than': '24h' }, 'docker tidy rm', now)).toThrow(
-      /--newer-than must be a time before --older-than/,
+      '--newer-than "24h" and --older-than "48h" together select nothing: give --newer-than the earlier time (of two durations, the longer)',
     );
     expect(imageFilterFromFlags({ 'older-than': '24h', 'newer-than': '48h' }, 'docker tidy rm', now)).toMatchObject({
       olderThan: now - 86_400,
@@ -136,6 +136,20 @@ describe('complete', () => {
   it('offers flags of a command without descriptions for __completeNoDesc', () => {
     const out = complete(commands, ['df', '--j'], false);
     expect(out).toBe('--json\n:4\n');
+  });
+
+  it("offers image references for rm's IMAGE, as docker rmi does, and asks for them only there", () => {
+    const refs = ['postgres:13', 'postgres:13-beta1', 'alpine:3.19'];
+    expect(complete(commands, ['rm', 'post'], false, refs)).toBe('postgres:13\npostgres:13-beta1\n:4\n');
+    expect(complete(commands, ['images', ''], false, refs)).toBe('alpine:3.19\npostgres:13\npostgres:13-beta1\n:4\n');
+    expect(wantsImageReferences(commands, ['rm', 'post'])).toBe(true);
+    expect(wantsImageReferences(commands, ['rm', '--match', ''])).toBe(false);
+    expect(wantsImageReferences(commands, ['df', ''])).toBe(false);
+  });
+
+  it('lets the shell offer directories for --save, and offers --sort its values', () => {
+    expect(complete(commands, ['rm', '--save', ''], false)).toBe(':16\n');
+    expect(complete(commands, ['images', '--sort', 'u'], false)).toBe('unique\n:4\n');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, parseCount, parseDuration, parseRegex, parseSize, parseTimestamp } from '../../src/core/parse.js';
+import { InputError, parseCount, parseDuration, parseReferencePattern, parseRegex, parseSize, parseTimestamp } from '../../src/core/parse.js';
 
 describe('parseSize', () => {
   it.each([
@@ -109,5 +109,30 @@ describe('parseCount and parseRegex', () => {
     // This test then never ends: the suite fails by its time limit rather than by an assertion.
     expect(parseRegex('^(a+)+$').test('a'.repeat(50_000) + '!')).toBe(false);
     expect(parseRegex('(x+x+)+y').test('x'.repeat(5_000))).toBe(false);
+  });
+});
+
+describe('parseReferencePattern (docker image ls REPOSITORY[:TAG])', () => {
+  it.each([
+    ['postgres', 'postgres:13', true],
+    ['postgres', 'postgres:<none>', true],
+    ['postgres:13', 'postgres:13', true],
+    ['postgres:13', 'postgres:13-beta1', false],
+    ['postgres:13*', 'postgres:13-beta1', true],
+    ['post*', 'postgres:13', true],
+    ['*', 'team/app:1', false],
+    ['*/*', 'team/app:1', true],
+    ['127.0.0.1:5000/team/app', '127.0.0.1:5000/team/app:1', true],
+    ['docker.io/library/postgres:13', 'postgres:13', true],
+    ['library/postgres', 'postgres:13', true],
+    ['[pq]ostgres', 'postgres:1', true],
+    ['[^p]ostgres', 'postgres:1', false],
+    ['postgres', 'mypostgres:1', false],
+  ])('%s against %s: %s', (pattern, ref, matches) => {
+    expect(parseReferencePattern(pattern).test(ref)).toBe(matches);
+  });
+
+  it('refuses an unterminated class', () => {
+    expect(() => parseReferencePattern('post[gres')).toThrow(InputError);
   });
 });

@@ -1,12 +1,14 @@
 // `docker tidy images` (alias `ls`) and `docker tidy unused`: listings with exact, layer-aware
 // sizes, sorted and filtered as docker's own listing cannot.
 import type { ImageUsage } from '../../core/usage.js';
+import { UsageError } from '../../errors.js';
 import type { CommandContext, CommandSpec, Flags } from '../command.js';
 import { imageFilterOptions, jsonOption, listingOptions, quietOption } from '../options.js';
 
-async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean): Promise<number> {
+async function runListing(ctx: CommandContext, flags: Flags, args: string[], unusedOnly: boolean): Promise<number> {
   const where = `docker tidy ${unusedOnly ? 'unused' : 'images'}`;
-  const [{ imageFilterFromFlags, listingFromFlags }, { analyzeImages, bytesFreedByRemovingImages, listedImages }, select, { readSnapshot }] = await Promise.all([
+  if (args.length > 1) throw new UsageError(`"${where}" requires at most 1 argument`, where);
+  const [{ imageFilterFromFlags, listingFromFlags, referenceArgument }, { analyzeImages, bytesFreedByRemovingImages, listedImages }, select, { readSnapshot }] = await Promise.all([
     import('../flag-values.js'),
     import('../../core/usage.js'),
     import('../../core/select.js'),
@@ -15,6 +17,7 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
   // Every flag is checked before docker is asked anything.
   const filter = imageFilterFromFlags(flags, where, ctx.now);
   if (unusedOnly) filter.unused = true;
+  if (args[0] !== undefined) filter.reference = referenceArgument(args[0], where);
   const listing = listingFromFlags(flags, where);
 
   const snapshot = await readSnapshot(await ctx.engine(), { usage: false });
@@ -44,7 +47,11 @@ async function runListing(ctx: CommandContext, flags: Flags, unusedOnly: boolean
     return 0;
   }
   const { renderImageTable } = await import('../../render/images.js');
-  let out = renderImageTable(images, ctx.now, notes, listing.sort === 'name' ? (listing.reverse ? 'desc' : 'asc') : undefined);
+  let out = renderImageTable(images, ctx.now, {
+    ...(notes ? { notes } : {}),
+    ...(listing.sort === 'name' ? { byName: listing.reverse ? ('desc' as const) : ('asc' as const) } : {}),
+    ...(filter.reference ? { reference: filter.reference } : {}),
+  });
   if (unusedOnly) {
     const { formatBytes } = await import('../../core/units.js');
     out += `${images.length} unused image${images.length === 1 ? '' : 's'}, ${exact ? '' : 'about '}${formatBytes(reclaimable, 4)} reclaimable`;
@@ -72,7 +79,8 @@ export const imagesCommand: CommandSpec = {
   name: 'images',
   aliases: ['ls'],
   summary: 'List images with exact sizes, sorted and filtered',
-  usage: '[OPTIONS]',
+  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+  positional: true,
   description:
     'List images with exact sizes, one row per reference, largest first.\n\n' +
     'UNIQUE is what removing the image alone frees: the bytes of layers no other image holds.\n' +
@@ -88,13 +96,14 @@ export const imagesCommand: CommandSpec = {
     ...quietOption,
     ...jsonOption,
   },
-  run: (ctx, flags) => runListing(ctx, flags, false),
+  run: (ctx, flags, args) => runListing(ctx, flags, args, false),
 };
 
 export const unusedCommand: CommandSpec = {
   name: 'unused',
   summary: 'List the images no container uses, and what removing them frees',
-  usage: '[OPTIONS]',
+  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+  positional: true,
   description:
     'List the images that no container, running or stopped, uses (by image ID), and exactly how\n' +
     'many bytes removing them all would free: a layer another image still holds frees nothing, a\n' +
@@ -106,5 +115,5 @@ export const unusedCommand: CommandSpec = {
     ...quietOption,
     ...jsonOption,
   },
-  run: (ctx, flags) => runListing(ctx, flags, true),
+  run: (ctx, flags, args) => runListing(ctx, flags, args, true),
 };

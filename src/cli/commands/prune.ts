@@ -95,18 +95,18 @@ export const pruneCommand: CommandSpec = {
     const json = flags.json === true;
     const quiet = flags.quiet === true;
     const write = (text: string): void => void ctx.stdout.write(text);
-    const nothing =
-      plan.containers.length + plan.images.length + plan.networks.length + plan.volumes.length + plan.buildCache.length === 0;
-
+    const nothing = render.isEmpty(plan);
     if (nothing || flags['dry-run']) {
       if (json) write(JSON.stringify(render.pruneJson(plan, undefined, 0)) + '\n');
-      else if (quiet) write((nothing ? 'Nothing to remove.' : `Dry run: ${render.planSummary(plan)}`) + '\n');
-      else write(nothing ? (plan.kept.length ? render.renderPrunePlan(plan) : '') + 'Nothing to remove.\n' : render.renderPrunePlan(plan));
+      else if (quiet) write((nothing ? 'Nothing to remove.' : render.planSummary(plan, true)) + '\n');
+      else write(nothing ? (plan.kept.length ? render.renderPrunePlan(plan) + '\n' : '') + 'Nothing to remove.\n' : render.renderPrunePlan(plan, true));
       return 0;
     }
-    // The question is never asked about a plan the user has not seen.
+    // The question is only ever asked about a plan the person at the terminal has seen: shown on
+    // stdout unless quiet or JSON, and on stderr too when stdout goes elsewhere.
     const asking = flags.force !== true && ctx.stdinIsTTY;
-    if (!json && (!quiet || asking)) write(render.renderPrunePlan(plan));
+    if (!json && !quiet) write(render.renderPrunePlan(plan));
+    if (asking && (json || quiet || !ctx.stdout.isTTY)) ctx.stderr.write(render.renderPrunePlan(plan));
     const { confirmRemoval } = await import('../confirm.js');
     if (!(await confirmRemoval(flags.force === true, ctx.stdinIsTTY, 'anything', ctx.target.signal))) return 0;
 
@@ -119,15 +119,19 @@ export const pruneCommand: CommandSpec = {
     const outcome = await executePrune(engine, plan, {
       ...(saveDir ? { saveDir } : {}),
       ...(progress ? { onProgress: progress } : {}),
-      // Which records the removed images left as the cache's own: read once the images are gone.
-      ...(sharesWithImages(snapshot.buildCache) ? { readBuildCache: () => readBuildCache(engine) } : {}),
+      // Which records the removed images left as the cache's own: read once the images are gone
+      // (classic store: there the records' sizes are the layers').
+      ...(snapshot.imageStore !== 'containerd' && sharesWithImages(snapshot.buildCache) ? { readBuildCache: () => readBuildCache(engine) } : {}),
     });
 
     // Freed, by what the daemon says it removed: images and containers as rm counts them, less
     // what the images left in the build cache; the sizes read before of the volumes it removed;
     // and the daemon's own count for the build-cache records it pruned.
     const { bytesFreedByRemoval } = await import('../../core/usage.js');
-    const moved = outcome.buildCacheAfterImages ? bytesMovedToBuildCache(snapshot.buildCache, outcome.buildCacheAfterImages) : 0;
+    const deleted = new Set(outcome.removal.removed.map((r) => r.removal));
+    const moved = outcome.buildCacheAfterImages
+      ? bytesMovedToBuildCache(snapshot.buildCache, outcome.buildCacheAfterImages)
+      : plan.images.filter((r) => deleted.has(r)).reduce((s, r) => s + r.cachedBytes, 0);
     const reclaimed =
       Math.max(0, bytesFreedByRemoval(snapshot.images, outcome.removal.deletedIds, plan.containers, outcome.removal.containersRemoved) - moved) +
       outcome.volumes.removed.reduce((s, v) => s + Math.max(0, v.size), 0) +

@@ -67,16 +67,21 @@ export const rmCommand: CommandSpec = {
     const json = flags.json === true;
     const write = (text: string): void => void ctx.stdout.write(text);
 
+    const dryRun = flags['dry-run'] === true;
     if (planned.removals.length === 0 && planned.containers.length === 0) {
       if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
       else write((planned.kept.length ? render.renderPlan(planned) + '\n' : render.goneLines(planned.gone)) + 'Nothing to remove.\n');
       return 0;
     }
-    if (!json) write(render.renderPlan(planned));
-    if (flags['dry-run']) {
-      if (json) write(JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n');
+    if (dryRun) {
+      write(json ? JSON.stringify(render.removalJson(planned, undefined, 0)) + '\n' : render.renderPlan(planned, true));
       return 0;
     }
+    // The question is only ever asked about a plan the person at the terminal has seen: when the
+    // plan goes to a file or a pipe (or is JSON), it is shown on stderr too, beside the question.
+    const asking = flags.force !== true && ctx.stdinIsTTY;
+    if (!json) write(render.renderPlan(planned));
+    if (asking && (json || !ctx.stdout.isTTY)) ctx.stderr.write(render.renderPlan(planned));
     const { confirmRemoval } = await import('../confirm.js');
     if (!(await confirmRemoval(flags.force === true, ctx.stdinIsTTY, 'images', ctx.target.signal))) return 0;
 
@@ -90,14 +95,20 @@ export const rmCommand: CommandSpec = {
       import('../../docker/read-snapshot.js'),
     ]);
     // What the removed images left in the build cache (BuildKit layers) did not leave the disk:
-    // measured by reading the cache again where it can be read, else as the plan counted it.
+    // on the classic store measured by reading the cache again (its records then say so to the
+    // byte), else as the plan counted it (the containerd store's records measure differently).
+    // An interrupted run asks the daemon nothing more.
     const done = new Set(outcome.removed.map((r) => r.removal));
-    const cached =
-      snapshot.buildCacheKnown === false
-        ? planned.removals.filter((r) => done.has(r)).reduce((s, r) => s + r.cachedBytes, 0)
-        : sharesWithImages(snapshot.buildCache) && outcome.deletedIds.size > 0
-          ? bytesMovedToBuildCache(snapshot.buildCache, await readBuildCache(engine))
-          : 0;
+    const cachedAsPlanned = planned.removals.filter((r) => done.has(r)).reduce((s, r) => s + r.cachedBytes, 0);
+    const measurable = snapshot.imageStore !== 'containerd' && snapshot.buildCacheKnown !== false && !outcome.cancelled;
+    const cached = !measurable
+      ? cachedAsPlanned
+      : sharesWithImages(snapshot.buildCache) && outcome.deletedIds.size > 0
+        ? await readBuildCache(engine).then(
+            (after) => bytesMovedToBuildCache(snapshot.buildCache, after),
+            () => cachedAsPlanned,
+          )
+        : 0;
     const reclaimed = Math.max(0, bytesFreedByRemoval(snapshot.images, outcome.deletedIds, planned.containers, outcome.containersRemoved) - cached);
     // The command that finishes what an interrupted or failed run left, with the flags that lift the protections it needed.
     const finish = ['docker tidy rm -f', ...(protections.includeLocal || protections.save ? ['--include-local'] : []), ...(request.withContainers ? ['--with-containers'] : [])].join(' ');
