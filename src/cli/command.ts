@@ -1,24 +1,10 @@
-// What a command is: its flags, declared apart from its work, and what the work gets to use.
-import type { DockerTarget } from '../docker/target.js';
+// What a command is: a spec (name, help, options) that the registry lists without loading any of
+// the work, and a handler, loaded once when the command runs, that gets typed flag values.
+import type { Outcome } from '../core/outcome.js';
 import type { EngineClient } from '../docker/engine.js';
-
-/** One flag, declared once; the parser, --help and completion all read this. */
-export interface OptionSpec {
-  type: 'boolean' | 'string';
-  /** One-letter shorthand, without the dash. */
-  short?: string;
-  describe: string;
-  /** Repeatable (`--match a --match b`). */
-  repeat?: boolean;
-  /** The value's name in --help ("string", "int", "bytes", "duration"). */
-  valueName?: string;
-  /** Values offered by shell completion. */
-  choices?: readonly string[];
-  default?: string | boolean;
-}
-
-/** Parsed flag values: booleans, strings, or string lists for repeatable flags. */
-export type Flags = Record<string, boolean | string | string[] | undefined>;
+import type { DockerTarget } from '../docker/target.js';
+import type { ParsedArgs } from './args.js';
+import type { OptionSpec } from './options.js';
 
 /** What a running command can use; nothing here decides anything. */
 export interface CommandContext {
@@ -33,8 +19,11 @@ export interface CommandContext {
   now: number;
 }
 
+/** The work of a command: its parsed command line in (typed flags, arguments), an outcome out (exit codes are run.ts's). */
+export type Handler<Opts extends Record<string, OptionSpec>> = (ctx: CommandContext, input: ParsedArgs<Opts>) => Promise<Outcome>;
+
 /** A subcommand of `docker tidy`. */
-export interface CommandSpec {
+export interface CommandSpec<Opts extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
   name: string;
   aliases?: readonly string[];
   /** One line, for `docker tidy --help` and completion. */
@@ -43,8 +32,14 @@ export interface CommandSpec {
   usage: string;
   /** Longer text under the usage line; defaults to the summary. */
   description?: string;
-  options: Record<string, OptionSpec>;
-  /** Positional arguments allowed (default none). */
-  positional?: boolean;
-  run(ctx: CommandContext, flags: Flags, args: string[]): Promise<number>;
+  options: Opts;
+  /** Arguments it takes: none, image references (completed from the daemon), at most `max`. */
+  arguments?: { kind: 'images'; max?: number };
+  /** Loads the handler (a module of its own, with ordinary static imports). */
+  load(): Promise<{ run: Handler<Opts> }>;
+}
+
+/** Declares a command; its handler's flags are typed by its options. */
+export function defineCommand<Opts extends Record<string, OptionSpec>>(spec: CommandSpec<Opts>): CommandSpec<Opts> {
+  return spec;
 }

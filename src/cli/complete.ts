@@ -1,30 +1,31 @@
 // Shell completion in cobra's format: one candidate a line, "\tdescription" unless NoDesc, and a
 // last line ":<directive>" (4 = ShellCompDirectiveNoFileComp, 16 = ShellCompDirectiveFilterDirs).
-import type { CommandSpec, OptionSpec } from './command.js';
-import { helpOption } from './options.js';
+import { help, type OptionSpec } from './options.js';
+import type { AnyCommand } from './registry.js';
 
 const NO_FILE_COMP = 4;
 const FILTER_DIRS = 16;
 
 /** What the word being completed is: a command, a flag, a flag's value, or an argument. */
-type Slot = { kind: 'command' } | { kind: 'flag'; command: CommandSpec } | { kind: 'value'; option: OptionSpec } | { kind: 'argument'; command: CommandSpec } | { kind: 'none' };
+type Slot = { kind: 'command' } | { kind: 'flag'; command: AnyCommand } | { kind: 'value'; option: OptionSpec & { kind: 'value' } } | { kind: 'argument'; command: AnyCommand } | { kind: 'none' };
 
-function slotOf(commands: readonly CommandSpec[], words: readonly string[]): Slot {
+const optionsOf = (command: AnyCommand): OptionSpec[] => [...Object.values(command.options as Record<string, OptionSpec>), help];
+
+function slotOf(commands: readonly AnyCommand[], words: readonly string[]): Slot {
   const toComplete = words[words.length - 1] ?? '';
   const before = words.slice(0, -1);
   if (before.length === 0) return { kind: 'command' };
   const command = commands.find((c) => c.name === before[0] || c.aliases?.includes(before[0]!));
   if (!command) return { kind: 'none' };
-  const options = { ...command.options, ...helpOption };
   const previous = before[before.length - 1] ?? '';
-  const valueOf = Object.entries(options).find(([name, o]) => o.type === 'string' && (previous === `--${name}` || (o.short && previous === `-${o.short}`)));
-  if (valueOf && before.length > 1) return { kind: 'value', option: valueOf[1] };
+  const valueOf = optionsOf(command).find((o): o is OptionSpec & { kind: 'value' } => o.kind === 'value' && (previous === `--${o.name}` || (o.short !== undefined && previous === `-${o.short}`)));
+  if (valueOf && before.length > 1) return { kind: 'value', option: valueOf };
   if (toComplete.startsWith('-')) return { kind: 'flag', command };
-  return command.positional ? { kind: 'argument', command } : { kind: 'none' };
+  return command.arguments ? { kind: 'argument', command } : { kind: 'none' };
 }
 
 /** Whether completing these words offers image references (rm IMAGE, images REPOSITORY): the daemon is asked for them. */
-export function wantsImageReferences(commands: readonly CommandSpec[], words: readonly string[]): boolean {
+export function wantsImageReferences(commands: readonly AnyCommand[], words: readonly string[]): boolean {
   return slotOf(commands, words).kind === 'argument';
 }
 
@@ -32,7 +33,7 @@ export function wantsImageReferences(commands: readonly CommandSpec[], words: re
  * Answers `__complete` / `__completeNoDesc` for the words after the plugin name. `references`:
  * the daemon's image references, for an IMAGE or REPOSITORY argument (as `docker rmi <TAB>`).
  */
-export function complete(commands: readonly CommandSpec[], words: readonly string[], descriptions: boolean, references: readonly string[] = []): string {
+export function complete(commands: readonly AnyCommand[], words: readonly string[], descriptions: boolean, references: readonly string[] = []): string {
   const toComplete = words[words.length - 1] ?? '';
   const candidates: [string, string][] = [];
   let directive = NO_FILE_COMP;
@@ -44,8 +45,8 @@ export function complete(commands: readonly CommandSpec[], words: readonly strin
     if (slot.option.valueName === 'dir') directive = FILTER_DIRS;
     for (const choice of slot.option.choices ?? []) if (choice.startsWith(toComplete)) candidates.push([choice, '']);
   } else if (slot.kind === 'flag') {
-    for (const [name, o] of Object.entries({ ...slot.command.options, ...helpOption })) {
-      if (`--${name}`.startsWith(toComplete)) candidates.push([`--${name}`, o.describe]);
+    for (const o of optionsOf(slot.command)) {
+      if (`--${o.name}`.startsWith(toComplete)) candidates.push([`--${o.name}`, o.describe]);
       if (o.short && `-${o.short}`.startsWith(toComplete) && toComplete.length <= 2) candidates.push([`-${o.short}`, o.describe]);
     }
   } else if (slot.kind === 'argument') {

@@ -1,6 +1,7 @@
 // The confirmation docker's own prune commands ask for, on stderr, reading one line from stdin.
 import { createInterface } from 'node:readline';
-import { CancelledError, TidyError } from '../errors.js';
+import { CancelledError } from '../errors.js';
+import { sanitizeLines } from '../render/text.js';
 
 /** Asks "Are you sure you want to continue? [y/N]"; true only for y or yes. */
 export async function confirm(signal: AbortSignal): Promise<boolean> {
@@ -20,15 +21,24 @@ export async function confirm(signal: AbortSignal): Promise<boolean> {
 
 /**
  * Whether to go ahead with a removal: yes with --force; else ask on a terminal; with no terminal
- * to ask on, refuse (exit 1) and say how to go ahead.
+ * to ask on, refuse, saying so and how to go ahead on `stderr`.
  */
-export async function confirmRemoval(force: boolean, stdinIsTTY: boolean, what: string, signal: AbortSignal): Promise<boolean> {
-  if (force) return true;
+export async function confirmRemoval(
+  force: boolean,
+  stdinIsTTY: boolean,
+  what: string,
+  signal: AbortSignal,
+  stderr: NodeJS.WritableStream,
+): Promise<'yes' | 'no' | 'refused'> {
+  if (force) return 'yes';
   if (!stdinIsTTY) {
-    throw new TidyError(
-      `refusing to remove ${what} without confirmation: there is no terminal to ask on`,
-      'pass --force (-f) to remove without asking, or --dry-run to only see the plan',
+    stderr.write(
+      sanitizeLines(
+        `refusing to remove ${what} without confirmation: there is no terminal to ask on\n` +
+          'pass --force (-f) to remove without asking, or --dry-run to only see the plan\n',
+      ),
     );
+    return 'refused';
   }
-  return confirm(signal);
+  return (await confirm(signal)) ? 'yes' : 'no';
 }

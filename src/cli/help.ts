@@ -1,12 +1,12 @@
 // Help that looks like docker's own (cobra's templates in docker/cli).
 import { version } from '../plugin/metadata.js';
-import type { CommandSpec, OptionSpec } from './command.js';
-import { helpOption } from './options.js';
+import type { AnyCommand } from './registry.js';
+import { help, type OptionSpec } from './options.js';
 
 const ROOT_DESCRIPTION = 'Find where Docker disk space goes, and remove images safely';
 
 /** `docker tidy --help`. */
-export function renderRootHelp(commands: readonly CommandSpec[]): string {
+export function renderRootHelp(commands: readonly AnyCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     '',
@@ -18,7 +18,7 @@ export function renderRootHelp(commands: readonly CommandSpec[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     'Options:',
-    ...renderOptions({ ...helpOption, version: { type: 'boolean', describe: 'Print version information and quit' } }),
+    ...renderOptions([help, { kind: 'boolean', name: 'version', describe: 'Print version information and quit' }]),
     '',
     "Run 'docker tidy COMMAND --help' for more information on a command.",
     '',
@@ -26,12 +26,12 @@ export function renderRootHelp(commands: readonly CommandSpec[]): string {
 }
 
 /** `docker tidy COMMAND --help`. */
-export function renderCommandHelp(command: CommandSpec): string {
+export function renderCommandHelp(command: AnyCommand): string {
   const lines = ['', `Usage:  docker tidy ${command.name} ${command.usage}`.trimEnd(), '', command.description ?? command.summary, ''];
   if (command.aliases?.length) {
     lines.push('Aliases:', `  docker tidy ${[command.name, ...command.aliases].join(', docker tidy ')}`, '');
   }
-  lines.push('Options:', ...renderOptions({ ...command.options, ...helpOption }), '');
+  lines.push('Options:', ...renderOptions([...Object.values(command.options as Record<string, OptionSpec>), help]), '');
   return lines.join('\n');
 }
 
@@ -41,20 +41,18 @@ export function renderVersion(): string {
 }
 
 // pflag's layout: "  -v, --verbose        text" / "      --json           text".
-function renderOptions(options: Record<string, OptionSpec>): string[] {
-  const left = Object.entries(options)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, o]) => {
+function renderOptions(options: readonly OptionSpec[]): string[] {
+  const left = [...options]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((o) => {
       const short = o.short ? `-${o.short}, ` : '    ';
-      const value = o.type === 'string' ? ` ${o.valueName ?? 'string'}` : '';
-      return [`  ${short}--${name}${value}`, describeOption(o)] as const;
+      const value = o.kind === 'value' ? ` ${o.valueName}` : '';
+      return [`  ${short}--${o.name}${value}`, describeOption(o)] as const;
     });
   const width = Math.max(...left.map(([l]) => l.length)) + 3;
   return left.map(([l, d]) => `${l.padEnd(width)}${d}`);
 }
 
 function describeOption(o: OptionSpec): string {
-  let text = o.describe;
-  if (o.default !== undefined && o.default !== false) text += ` (default ${JSON.stringify(o.default)})`;
-  return text;
+  return o.kind === 'value' && o.defaultText !== undefined ? `${o.describe} (default ${JSON.stringify(o.defaultText)})` : o.describe;
 }

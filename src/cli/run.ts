@@ -1,11 +1,12 @@
 // The CLI layer: works out how docker ran us, dispatches to a command, and is the only place
-// that turns errors into exit codes (usage 125, failure 1, interrupted 130).
+// that turns outcomes and errors into exit codes (usage 125, failure 1, interrupted 130).
 import type { EngineClient } from '../docker/engine.js';
 import { dockerTarget } from '../docker/target.js';
 import { CancelledError, TidyError, UsageError } from '../errors.js';
 import { sanitizeLines } from '../render/text.js';
 import { watchCancellation } from '../plugin/cancel.js';
 import { parseInvocation, type Invocation } from '../plugin/invocation.js';
+import type { Outcome } from '../core/outcome.js';
 import type { CommandContext } from './command.js';
 import { complete, wantsImageReferences } from './complete.js';
 import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
@@ -91,10 +92,15 @@ async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<nu
     ctx.stdout.write(renderCommandHelp(command));
     return 0;
   }
-  const { parseCommandArgs } = await import('./parse.js');
-  const { flags, args } = parseCommandArgs(command, rest);
-  return command.run(ctx, flags, args);
+  // The command line is checked, and every value parsed, before the handler loads or docker is asked anything.
+  const { parseCommandArgs } = await import('./args.js');
+  const input = await parseCommandArgs(command, rest, { now: ctx.now });
+  const { run } = await command.load();
+  return EXIT_CODES[await run(ctx, input)];
 }
+
+/** The exit code of each outcome, as docker's: 0 done, 1 something failed or was refused, 130 interrupted. */
+const EXIT_CODES: Record<Outcome, number> = { ok: 0, partial: 1, refused: 1, interrupted: 130 };
 
 /** The daemon's image references for completion (tags, then untagged IDs); none when it cannot be asked. */
 async function imageReferences(ctx: CommandContext): Promise<string[]> {

@@ -8,6 +8,7 @@
 // - When an image goes, its parent goes too if nothing names or uses it and it has no other
 //   child (legacy-builder intermediates), and so on up the chain.
 // A layer is freed when the last image holding it goes.
+import { repositoryOf, type Reference } from './reference.js';
 import type { Container, Image } from './snapshot.js';
 
 /** What one reference removal did in the model. */
@@ -22,20 +23,7 @@ export interface RemovalEffect {
   refused?: string;
 }
 
-/** Whether a reference is an image ID (full or "sha256:..."), rather than a tag or a digest. */
-export function isImageId(ref: string): boolean {
-  return /^sha256:[0-9a-f]{64}$/.test(ref);
-}
-
-/** The repository of a tag or digest reference ("host:5000/team/app:1" -> "host:5000/team/app"). */
-export function repositoryOf(ref: string): string {
-  const at = ref.indexOf('@');
-  if (at >= 0) return ref.slice(0, at);
-  const colon = ref.lastIndexOf(':');
-  return colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref;
-}
-
-const isDigest = (ref: string): boolean => ref.includes('@');
+const isDigest = (name: string): boolean => name.includes('@');
 
 /** The image store as a plan changes it, removal by removal. */
 export class ImageStoreModel {
@@ -89,11 +77,12 @@ export class ImageStoreModel {
   }
 
   /** What DELETE /images/{ref} does to image `id`; `ref` is one of its tags or digests, or its ID. */
-  remove(id: string, ref: string): RemovalEffect {
+  remove(id: string, reference: Reference): RemovalEffect {
     const none: RemovalEffect = { deleted: [], freedBytes: 0, freedLayers: [] };
     if (!this.images.has(id)) return none;
     const refs = this.refs.get(id)!;
-    if (ref === id || isImageId(ref)) {
+    const ref = reference.name;
+    if (reference.kind === 'id') {
       if (refs.length > 0 && !isSingleRepository(refs)) {
         return { ...none, refused: 'it is referenced in several repositories: remove its references one by one' };
       }

@@ -2,10 +2,11 @@
 // and build cache, in the order docker removes them (an image used only by a container the sweep
 // removes is unused by the time images are pruned), with the exact bytes each removal frees.
 // Pure: the executor only carries the plan out.
-import type { Pattern } from './parse.js';
-import { planRemoval, RemovalReplay, type KeptImage, type PlannedRemoval } from './plan-removal.js';
+import type { Pattern } from './patterns.js';
+import { removalSteps, type Step } from './operations.js';
+import { planRemoval, RemovalReplay, type KeptImage, type PlannedRemoval, type RemovalPlan } from './plan-removal.js';
 import { imagesTotalBytes } from './usage.js';
-import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type Volume } from './snapshot.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type SnapshotNeeds, type Volume } from './snapshot.js';
 
 /** `label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`. */
 export interface LabelFilter {
@@ -49,14 +50,13 @@ export interface KeepUnderResult {
   steps: { id: string; lastUsed: number; freedBytes: number }[];
 }
 
-/** The whole sweep, in execution order: containers, images, networks, volumes, build cache. */
+/** The whole sweep: containers and images as an rm plan, then networks, volumes, build cache. */
 export interface PrunePlan {
-  containers: Container[];
-  images: PlannedRemoval[];
+  /** The stopped containers swept, and the images (removed and kept), as rm plans them. */
+  removal: RemovalPlan;
   networks: Network[];
   volumes: Volume[];
   buildCache: BuildCacheRecord[];
-  kept: KeptImage[];
   /** Things the sweep leaves alone as a rule, said once (e.g. build cache has no labels). */
   notes: string[];
   keepUnder?: KeepUnderResult;
@@ -99,7 +99,18 @@ export function imageLastUsed(image: Image, containers: readonly Container[]): n
   return image.created;
 }
 
-/** Plans the sweep `request` describes on `snapshot` (read with usage data and networks). */
+/** What prune reads: sizes of everything; networks, stop and tag times only where its request uses them. */
+export function pruneNeeds(request: PruneRequest): SnapshotNeeds {
+  const lastUsed = request.images !== 'none' && (request.until !== undefined || request.keepUnder !== undefined);
+  return {
+    usage: true,
+    networks: request.networks,
+    finishTimes: lastUsed || (request.containers && request.until !== undefined),
+    tagTimes: lastUsed,
+  };
+}
+
+/** Plans the sweep `request` describes on `snapshot` (read as pruneNeeds says). */
 export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan {
   const notes: string[] = [];
   const before = (t: number): boolean => request.until === undefined || t < request.until;
@@ -119,6 +130,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
   let imagesExact = true;
   let keepUnder: KeepUnderResult | undefined;
   let cachedRecords: BuildCacheRecord[] = [];
+  let gone: string[] = [];
   if (request.images !== 'none' || request.keepUnder !== undefined) {
     const ids = new Set(
       snapshot.images.filter((i) => before(imageLastUsed(i, snapshot.containers)) && labelsMatch(i.labels, request.labels)).map((i) => i.id),
@@ -138,6 +150,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     );
     images = removal.removals;
     kept = removal.kept;
+    gone = removal.gone;
     imagesExact = removal.exact;
     cachedRecords = removal.cachedRecords;
     if (request.keepUnder !== undefined) {
@@ -185,7 +198,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
         (b) =>
           !b.inUse &&
           (request.buildCache === 'all' || (!KEPT_CACHE_TYPES.has(b.type) && !(b.shared && !released.has(b.id)))) &&
-          before(Date.parse(b.lastUsedAt ?? b.createdAt) / 1000 || 0),
+          before(b.lastUsedAt ?? b.createdAt),
       );
     }
   }
@@ -196,22 +209,85 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     volumes: volumes.reduce((s, v) => s + Math.max(0, v.size), 0),
     buildCache: buildCacheBytes(buildCache, released),
   };
-  const cachedBytes = images.reduce((s, r) => s + r.cachedBytes, 0) - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + b.size, 0);
+  const imagesCached = images.reduce((s, r) => s + r.cachedBytes, 0);
+  const cachedBytes = imagesCached - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + b.size, 0);
+  const exact = imagesExact && containers.every((c) => c.sizeRw >= 0) && volumes.every((v) => v.size >= 0);
   return {
-    containers,
-    images,
+    removal: {
+      containers,
+      removals: images,
+      kept,
+      gone,
+      estimatedBytes: bytes.containers + bytes.images,
+      cachedBytes: imagesCached,
+      cachedRecords,
+      exact: imagesExact && containers.every((c) => c.sizeRw >= 0),
+    },
     networks,
     volumes,
     buildCache,
-    kept,
     notes,
     ...(keepUnder ? { keepUnder } : {}),
     bytes,
     cachedBytes: Math.max(0, cachedBytes),
     releasedBuildCache: [...released],
     estimatedBytes: bytes.containers + bytes.images + bytes.volumes + bytes.buildCache,
-    exact: imagesExact && containers.every((c) => c.sizeRw >= 0) && volumes.every((v) => v.size >= 0),
+    exact,
   };
+}
+
+/**
+ * The sweep's steps, in docker's order where it matters: containers, then the images only they
+ * used; a network or volume once the containers attached to it or mounting it are gone; the build
+ * cache once the images are (their records are then its own), read again first when `measure`
+ * (to tell what the images left in it), records built on others first.
+ */
+export function pruneSteps(plan: PrunePlan, measure: boolean): Step[] {
+  const steps = removalSteps(plan.removal);
+  const containerStep = new Map(steps.flatMap((s, i) => (s.op.kind === 'remove-container' ? [[s.op.container, i] as const] : [])));
+  const imageSteps = steps.flatMap((s, i) => (s.op.kind === 'delete-image' || s.op.kind === 'untag' ? [i] : []));
+  const of = (containers: Container[]): number[] => containers.flatMap((c) => (containerStep.has(c) ? [containerStep.get(c)!] : []));
+  const removed = plan.removal.containers;
+  for (const network of plan.networks) {
+    const users = removed.filter((c) => (c.networks ?? []).some((n) => n === network.name || n === network.id));
+    steps.push({ op: { kind: 'remove-network', network }, after: of(users) });
+  }
+  for (const volume of plan.volumes) {
+    steps.push({ op: { kind: 'remove-volume', volume, bytes: Math.max(0, volume.size) }, after: of(removed.filter((c) => (c.volumes ?? []).includes(volume.name))) });
+  }
+  let cacheAfter = imageSteps;
+  if (measure && imageSteps.length && plan.buildCache.length) {
+    cacheAfter = [steps.length];
+    steps.push({ op: { kind: 'read-build-cache' }, after: imageSteps });
+  }
+  const released = new Set(plan.releasedBuildCache);
+  const recordStep = new Map<string, number>();
+  for (const record of childrenFirst(plan.buildCache)) {
+    // A record holds its parents: those built on it go first.
+    const children = plan.buildCache.filter((r) => (r.parents ?? []).includes(record.id) && recordStep.has(r.id)).map((r) => recordStep.get(r.id)!);
+    recordStep.set(record.id, steps.length);
+    steps.push({ op: { kind: 'prune-build-cache', record, bytes: buildCacheBytes([record], released) }, after: [...cacheAfter, ...children] });
+  }
+  return steps;
+}
+
+// A record holds its parents: the ones deepest in the chain go first.
+function childrenFirst(records: readonly BuildCacheRecord[]): BuildCacheRecord[] {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const depth = new Map<string, number>();
+  const depthOf = (r: BuildCacheRecord, seen = new Set<string>()): number => {
+    const known = depth.get(r.id);
+    if (known !== undefined) return known;
+    seen.add(r.id);
+    let d = 0;
+    for (const p of r.parents ?? []) {
+      const parent = byId.get(p);
+      if (parent && !seen.has(p)) d = Math.max(d, depthOf(parent, seen) + 1);
+    }
+    depth.set(r.id, d);
+    return d;
+  };
+  return [...records].sort((a, b) => depthOf(b) - depthOf(a) || (a.id < b.id ? -1 : 1));
 }
 
 /**

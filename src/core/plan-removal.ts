@@ -1,10 +1,11 @@
 // Planning `docker tidy rm`: what goes (untag or delete), what stays and why, in which order, and
 // how many bytes it frees. Pure: the executor only carries the plan out.
-import type { Pattern } from './parse.js';
-import { ImageStoreModel, isImageId, repositoryOf } from './image-store.js';
-import { DANGLING_REF, filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
+import type { Pattern } from './patterns.js';
+import { ImageStoreModel } from './image-store.js';
+import { referenceOf, repositoryOf, type Reference } from './reference.js';
+import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
 import { SharedBuildCache } from './build-cache.js';
-import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Snapshot } from './snapshot.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Snapshot, type SnapshotNeeds } from './snapshot.js';
 import { analyzeImages, childrenFirst, listedImages, type ImageUsage } from './usage.js';
 
 /** What the user asked to remove. */
@@ -32,8 +33,8 @@ export interface PlannedRemoval {
   image: Image;
   /** untag: some of its tags go, the image stays; delete: the image goes. */
   action: 'untag' | 'delete';
-  /** The references to remove, in order: tags, or the ID for an untagged image. */
-  refs: string[];
+  /** The references to remove, in order; the last one deletes the image when the action is delete. */
+  refs: Reference[];
   /** Bytes this removal frees within the plan (each freed layer counted once, where it is freed). */
   bytes: number;
   /** Bytes of the layers it frees from the images that stay on disk in the build cache (BuildKit). */
@@ -45,8 +46,8 @@ export interface PlannedRemoval {
 /** Something selected that stays, and why. */
 export interface KeptImage {
   image: Image;
-  /** The selected references that stay. */
-  refs: string[];
+  /** The selected names that stay, as listings show them ("repo:tag", "repo:<none>", "<none>:<none>"). */
+  shown: string[];
   reason: string;
 }
 
@@ -129,6 +130,14 @@ export function resolveImageArgument(images: readonly Image[], arg: string): { i
   throw new ImageArgumentError(`No such image: ${arg}`, 'missing');
 }
 
+/**
+ * What rm reads: container sizes only when containers go too (GET /system/df is slow on big
+ * hosts); the build cache, whose records say which layers stay on disk when an image goes.
+ */
+export function removalNeeds(request: RemovalRequest): SnapshotNeeds {
+  return { usage: request.withContainers, buildCache: true };
+}
+
 /** Plans the removal `request` describes on `snapshot`. Throws ImageArgumentError for bad IMAGE arguments. */
 export function planRemoval(snapshot: Snapshot, request: RemovalRequest): RemovalPlan {
   const usage = analyzeImages(snapshot);
@@ -145,7 +154,7 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     const set = current.refs === ALL ? new Set(referencesOf(image)) : current.refs;
     const dropped = refs.filter((r) => set.has(r));
     for (const r of dropped) set.delete(r);
-    if (dropped.length) kept.push({ image, refs: dropped, reason });
+    if (dropped.length) kept.push({ image, shown: dropped, reason });
     if (set.size === 0) selection.delete(id);
     else selection.set(id, { ...current, refs: set });
   };
@@ -185,11 +194,11 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     const shown = sel.refs === ALL ? referencesOf(image) : [...sel.refs];
     const active = u.containers.filter(isActive);
     if (active.length) {
-      kept.push({ image, refs: shown, reason: `used by running container${plural(active)} ${names(active)}` });
+      kept.push({ image, shown, reason: `used by running container${plural(active)} ${names(active)}` });
       continue;
     }
     if (wantsAll && u.containers.length && !request.withContainers) {
-      kept.push({ image, refs: shown, reason: `used by stopped container${plural(u.containers)} ${names(u.containers)} (--with-containers removes them)` });
+      kept.push({ image, shown, reason: `used by stopped container${plural(u.containers)} ${names(u.containers)} (--with-containers removes them)` });
       continue;
     }
     if (wantsAll && u.localOnly && !request.includeLocal && !request.save) {
@@ -197,11 +206,11 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
         snapshot.imageStore === 'containerd' && image.digests.length > 0
           ? 'may exist only on this host (the containerd image store does not say whether it was pushed or pulled)'
           : 'exists only on this host (never pushed or pulled)';
-      kept.push({ image, refs: shown, reason: `${reason}; --save DIR or --include-local to remove it` });
+      kept.push({ image, shown, reason: `${reason}; --save DIR or --include-local to remove it` });
       continue;
     }
-    const refs = wantsAll ? referencesToDelete(image) : [...(sel.refs as Set<string>)];
-    candidates.push({ usage: u, refs, wantsAll, byName: sel.byName, save: wantsAll && u.localOnly && request.save });
+    const refs = wantsAll ? referencesToDelete(image) : [...(sel.refs as Set<string>)].map(referenceOf);
+    candidates.push({ usage: u, refs, shown, wantsAll, byName: sel.byName, save: wantsAll && u.localOnly && request.save });
   }
   const ordered = childrenFirstBy(candidates, (c) => c.usage.image, snapshot.images);
 
@@ -219,18 +228,18 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
   const removals: PlannedRemoval[] = [];
   for (const c of ordered) {
     const { image } = c.usage;
-    const shown = c.refs.map((r) => (r === image.id || isImageId(r) ? DANGLING_REF : r));
+    const { shown } = c;
     if (c.wantsAll && !goes.has(image.id) && (!c.byName || c.usage.containers.length > 0)) {
       const built = replay.model.childIds(image.id).map((id) => replay.model.nameOf(id));
       const reason = built.length
         ? `image${plural(built)} ${built.slice(0, 3).join(', ')}${built.length > 3 ? ` and ${built.length - 3} more` : ''} ${built.length === 1 ? 'is' : 'are'} built on it and stay${built.length === 1 ? 's' : ''}: removing its names would free nothing`
-        : `it would not be deleted: ${replay.model.remove(image.id, image.id).refused ?? 'something else still holds it'}`;
-      kept.push({ image, refs: shown, reason });
+        : `it would not be deleted: ${replay.model.remove(image.id, { kind: 'id', name: image.id }).refused ?? 'something else still holds it'}`;
+      kept.push({ image, shown, reason });
       continue;
     }
     const step = replay.apply(image, c.refs);
     if (step.done.length === 0) {
-      kept.push({ image, refs: shown, reason: `docker would refuse: ${step.refused ?? 'nothing to remove'}` });
+      kept.push({ image, shown, reason: `docker would refuse: ${step.refused ?? 'nothing to remove'}` });
       continue;
     }
     removals.push({ image, action: step.action, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, save: step.action === 'delete' && c.save });
@@ -268,10 +277,10 @@ export class RemovalReplay {
   }
 
   /** Removes `refs` of `image` in order, stopping at the first the daemon would refuse. */
-  apply(image: Image, refs: readonly string[]): { done: string[]; refused?: string; action: 'delete' | 'untag'; bytes: number; cachedBytes: number } {
+  apply(image: Image, refs: readonly Reference[]): { done: Reference[]; refused?: string; action: 'delete' | 'untag'; bytes: number; cachedBytes: number } {
     let freed = 0;
     let cachedBytes = 0;
-    const done: string[] = [];
+    const done: Reference[] = [];
     for (const ref of refs) {
       const effect = this.model.remove(image.id, ref);
       if (effect.refused) return { done, refused: effect.refused, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
@@ -291,7 +300,9 @@ export class RemovalReplay {
 /** A selected image that passed the protections, with the references to remove in order. */
 interface Candidate {
   usage: ImageUsage;
-  refs: string[];
+  refs: Reference[];
+  /** The selected names, as listings show them. */
+  shown: string[];
   /** Every tag of it was selected: the user wants the image gone, not renamed. */
   wantsAll: boolean;
   /** Selected by name, ID or --match, not only by a filter. */
@@ -304,11 +315,11 @@ interface Candidate {
  * the digests of its repository along), and the digests of repositories it has no tag in, which
  * would otherwise keep it (as `docker image prune` removes them); its ID when it has no name.
  */
-export function referencesToDelete(image: Image): string[] {
-  const tagRepos = new Set(image.tags.map(repositoryOf));
+export function referencesToDelete(image: Image): Reference[] {
+  const tagRepos = new Set(image.tags.map((t) => repositoryOf(t)));
   const digests = image.digests.filter((d) => !tagRepos.has(repositoryOf(d)));
-  const refs = [...digests, ...image.tags];
-  return refs.length > 0 ? refs : [image.id];
+  const refs: Reference[] = [...digests.map((name) => ({ kind: 'digest' as const, name })), ...image.tags.map((name) => ({ kind: 'tag' as const, name }))];
+  return refs.length > 0 ? refs : [{ kind: 'id', name: image.id }];
 }
 
 /** Whether a request selects anything at all (IMAGE, --match, or a filter used alone). */

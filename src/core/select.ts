@@ -1,11 +1,11 @@
-// Choosing and ordering images: the filters and sorts that `images`, `unused` and later `rm` and
-// `prune` share, and what removing a set of references frees.
-import type { Pattern } from './parse.js';
+// Choosing and ordering images: the filters and sorts that images, unused, rm and prune share,
+// the names listings show an image by, and why an image frees nothing alone.
+import { InputError } from './parse.js';
+import type { Pattern } from './patterns.js';
+import { DANGLING_REF } from './reference.js';
 import type { Image } from './snapshot.js';
-import { bytesFreedByDeleting, type ImageUsage } from './usage.js';
+import type { ImageUsage } from './usage.js';
 
-/** The reference docker shows for an image with no tag. */
-export const DANGLING_REF = '<none>:<none>';
 
 /** Splits "host:port/org/name:tag" or "name@sha256:..." into repository and tag ("<none>" for digests). */
 export function splitReference(ref: string): { repository: string; tag: string } {
@@ -67,6 +67,12 @@ export function filterImages(images: readonly ImageUsage[], filter: ImageFilter)
 export const SORT_KEYS = ['size', 'unique', 'created', 'name'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
+/** A --sort value. */
+export function parseSortKey(text: string): SortKey {
+  if (!(SORT_KEYS as readonly string[]).includes(text)) throw new InputError(`use one of ${SORT_KEYS.join(', ')}`);
+  return text as SortKey;
+}
+
 /** Sorts: size and unique largest first, created newest first, name A to Z; `reverse` flips it. */
 export function sortImages(images: readonly ImageUsage[], key: SortKey, reverse = false): ImageUsage[] {
   const name = (u: ImageUsage): string => referencesOf(u.image)[0]!;
@@ -79,23 +85,6 @@ export function sortImages(images: readonly ImageUsage[], key: SortKey, reverse 
   // Ties fall back to the ID so that the order is the same on every run.
   const sorted = [...images].sort((a, b) => compare[key](a, b) || (a.image.id < b.image.id ? -1 : 1));
   return reverse ? sorted.reverse() : sorted;
-}
-
-/**
- * The images that removing `refs` would delete: an image goes when its ID is given, or when every
- * one of its tags is (untagging one of several tags deletes nothing).
- */
-export function imagesDeletedBy(images: readonly Image[], refs: ReadonlySet<string>): Set<string> {
-  const deleted = new Set<string>();
-  for (const image of images) {
-    if (refs.has(image.id) || (image.tags.length > 0 && image.tags.every((t) => refs.has(t)))) deleted.add(image.id);
-  }
-  return deleted;
-}
-
-/** Bytes that removing `refs` (tags and/or image IDs) would free, layer-aware. */
-export function bytesFreedByRemoving(images: readonly Image[], refs: ReadonlySet<string>): number {
-  return bytesFreedByDeleting(images, imagesDeletedBy(images, refs));
 }
 
 /** Why removing this one image alone frees nothing, or undefined when it frees something. */

@@ -97,8 +97,9 @@ export interface BuildCacheRecord {
   size: number;
   inUse: boolean;
   shared: boolean;
-  lastUsedAt: string | null;
-  createdAt: string;
+  /** Unix seconds, as every time in the snapshot; null when never used. */
+  lastUsedAt: number | null;
+  createdAt: number;
   /** Records this one was built on (older engines give one Parent, newer ones Parents). */
   parents?: string[];
 }
@@ -111,7 +112,7 @@ export interface Snapshot {
   buildCache: BuildCacheRecord[];
   /** Networks, when read (prune). */
   networks?: Network[];
-  /** The daemon's own total of layer bytes (classic store), when it gave one. */
+  /** The daemon's own total of image bytes (/system/df's LayersSize), when it was read: every layer once on the classic store, every snapshot on the containerd store. */
   layersSize?: number;
   /**
    * Which image store the daemon uses. On the containerd store (Docker 29's default) an image's
@@ -123,6 +124,20 @@ export interface Snapshot {
   buildCacheKnown?: boolean;
   /** What could not be read, for the user (the daemon failing to compute disk usage). */
   warnings?: string[];
+}
+
+/** What a command needs read beside images and containers; each planner says it for its request. */
+export interface SnapshotNeeds {
+  /** Container writable-layer sizes, volumes and build cache (GET /system/df; slower on big hosts). */
+  usage: boolean;
+  /** When each stopped container finished: one inspect per container, so only when needed. */
+  finishTimes?: boolean;
+  /** When each image was last tagged or pulled: one inspect per image, so only when needed. */
+  tagTimes?: boolean;
+  /** The networks (GET /networks). */
+  networks?: boolean;
+  /** The build cache without the rest of `usage`, where the API can give it alone (1.42+). */
+  buildCache?: boolean;
 }
 
 /** Container states in which docker will not let go of the image, and tidy never touches. */

@@ -32,7 +32,7 @@ export function formatBytes(bytes: number, precision = 3): string {
   return formatG(size, precision) + DECIMAL_UNITS[unit];
 }
 
-/** Time since `then` as docker words it ("3 days", "About an hour"); both in Unix seconds. */
+/** A span of `seconds` as docker words it ("3 days", "About an hour"). */
 export function formatDuration(seconds: number): string {
   const s = Math.floor(seconds);
   if (s < 1) return 'Less than a second';

@@ -144,7 +144,7 @@ export function listedImages(usage: readonly ImageUsage[]): ImageUsage[] {
  * Bytes freed by deleting the images `removedIds`: each layer that no remaining image holds,
  * counted once however many removed images held it.
  */
-export function bytesFreedByDeleting(images: readonly Image[], removedIds: ReadonlySet<string>): number {
+export function layerBytesFreed(images: readonly Image[], removedIds: ReadonlySet<string>): number {
   const kept = new Set<string>();
   for (const image of images) {
     if (!removedIds.has(image.id)) for (const layer of image.layers) kept.add(layer.chainId);
@@ -164,7 +164,7 @@ export function bytesFreedByDeleting(images: readonly Image[], removedIds: Reado
  * would free: what the daemon then deletes, parents it prunes included, and nothing an image
  * built on one of them, or a container, still holds.
  */
-export function bytesFreedByRemovingImages(snapshot: Snapshot, ids: ReadonlySet<string>): number {
+export function reclaimableBytes(snapshot: Snapshot, ids: ReadonlySet<string>): number {
   const model = new ImageStoreModel(snapshot.images, snapshot.containers);
   let freed = 0;
   for (const image of childrenFirst(snapshot.images.filter((i) => ids.has(i.id)), snapshot.images)) {
@@ -189,14 +189,14 @@ export function childrenFirst<T extends Image>(list: readonly T[], all: readonly
  * What a removal freed, by what the daemon answered: the layers of the images it says it deleted
  * that no remaining image holds, plus the writable layers of the containers (by name) it removed.
  */
-export function bytesFreedByRemoval(
+export function reclaimedBytes(
   images: readonly Image[],
   deletedIds: ReadonlySet<string>,
   containers: readonly Container[],
   removedContainers: readonly string[],
 ): number {
   const removed = new Set(removedContainers);
-  return bytesFreedByDeleting(images, deletedIds) + containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+  return layerBytesFreed(images, deletedIds) + containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
 }
 
 /**
@@ -258,7 +258,7 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
       total: imageUsage.length,
       active: imageUsage.filter((u) => !u.unused).length,
       sizeBytes: imagesTotalBytes(snapshot),
-      reclaimableBytes: bytesFreedByRemovingImages(snapshot, unusedIds),
+      reclaimableBytes: reclaimableBytes(snapshot, unusedIds),
       exact: all.every((u) => u.exact),
       items: bySize(imageUsage, (u) => u.sizeBytes),
     },

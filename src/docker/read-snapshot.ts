@@ -2,8 +2,9 @@
 // /system/df when sizes of containers, volumes and build cache are wanted), plus inspect and
 // history for images whose layers are not cached yet.
 import { createHash } from 'node:crypto';
+import { DANGLING_REF } from '../core/reference.js';
 import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
-import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type Volume } from '../core/snapshot.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type SnapshotNeeds, type Volume } from '../core/snapshot.js';
 import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
@@ -23,23 +24,6 @@ import {
 } from './raw.js';
 import { z } from 'zod';
 
-/** What to read besides images and containers. */
-export interface SnapshotOptions {
-  /** Container writable-layer sizes, volumes and build cache (GET /system/df; slower on big hosts). */
-  usage: boolean;
-  /** When each stopped container finished: one inspect per container, so only when needed. */
-  finishTimes?: boolean;
-  /** When each image was last tagged or pulled: one inspect per image, so only when needed. */
-  tagTimes?: boolean;
-  /** The networks (GET /networks). */
-  networks?: boolean;
-  /**
-   * The build cache without the rest of `usage`, where the API can give it alone (1.42+); rm
-   * needs it to tell which layers stay on disk in it.
-   */
-  buildCache?: boolean;
-}
-
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 16;
 /** At most this many connections to the daemon at once (through docker, each is a docker process). */
@@ -48,7 +32,7 @@ const MAX_CONNECTIONS = 4;
 const IMAGES_PER_CONNECTION = 50;
 
 /** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
-export async function readSnapshot(client: EngineClient, options: SnapshotOptions): Promise<Snapshot> {
+export async function readSnapshot(client: EngineClient, options: SnapshotNeeds): Promise<Snapshot> {
   const warnings: string[] = [];
   // Requests go out first, side by side; the layer cache loads while the daemon answers them.
   client.setConnections(3);
@@ -138,7 +122,7 @@ async function inOrder<T extends readonly unknown[]>(promises: T): Promise<{ -re
 /** The tags of the images docker image ls lists (for shell completion). */
 export async function readImageTags(client: EngineClient): Promise<string[]> {
   const list = expectShape(z.array(ImageSummary), await client.getJson('/images/json', 'GET /images/json'), 'GET /images/json');
-  return list.flatMap((i) => i.RepoTags.filter((t) => t !== '<none>:<none>'));
+  return list.flatMap((i) => i.RepoTags.filter((t) => t !== DANGLING_REF));
 }
 
 /**
@@ -405,7 +389,7 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
 function toImage(s: ImageSummary, layers: Layer[]): Image {
   // Some daemons list "<none>:<none>" / "<none>@<none>" for untagged images. The containerd store
   // (engine 26) lists an image pulled by digest under RepoTags as "repo@sha256:...": a digest.
-  const tags = s.RepoTags.filter((t) => t !== '<none>:<none>');
+  const tags = s.RepoTags.filter((t) => t !== DANGLING_REF);
   return {
     id: s.Id,
     tags: tags.filter((t) => !t.includes('@')),
@@ -471,8 +455,8 @@ function toBuildCache(b: BuildCacheSummary): BuildCacheRecord {
     size: b.Size,
     inUse: b.InUse,
     shared: b.Shared,
-    lastUsedAt: b.LastUsedAt,
-    createdAt: b.CreatedAt,
+    lastUsedAt: b.LastUsedAt ? unixSeconds(b.LastUsedAt) || null : null,
+    createdAt: unixSeconds(b.CreatedAt),
     parents: [...new Set([...b.Parents, ...b[' Parents'], ...(b.Parent ? [b.Parent] : [])])],
   };
 }

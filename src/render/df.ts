@@ -1,7 +1,9 @@
 // `docker tidy df`: docker system df's table, from exact bytes, and its JSON document.
 import type { DiskUsage, UsageSection } from '../core/usage.js';
 import { formatAge, formatBytes } from '../core/units.js';
+import { DANGLING_REF } from '../core/reference.js';
 import { renderTable } from './table.js';
+import { shortId } from './text.js';
 
 // `docker system df` prints sizes with go-units HumanSize: precision 4.
 const size = (bytes: number): string => (bytes < 0 ? 'N/A' : formatBytes(bytes, 4));
@@ -34,7 +36,7 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
   out += renderTable(
     ['REPOSITORY:TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED', 'UNIQUE', 'CONTAINERS'],
     usage.images.items.map((u) => [
-      u.image.tags.length ? u.image.tags.join(', ') : '<none>:<none>',
+      u.image.tags.length ? u.image.tags.join(', ') : DANGLING_REF,
       shortId(u.image.id),
       formatAge(u.image.created, now),
       size(u.sizeBytes),
@@ -60,7 +62,7 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
       b.id.slice(0, 12),
       b.type,
       size(b.size),
-      b.lastUsedAt ? formatAge(Date.parse(b.lastUsedAt) / 1000, now) : '',
+      b.lastUsedAt === null ? '' : formatAge(b.lastUsedAt, now),
       String(b.inUse),
       String(b.shared),
     ]),
@@ -78,9 +80,4 @@ export function imageColumn(imageRef: string, imageId: string): string {
   if (/^[0-9a-f]{12,64}$/.test(bare) && imageId.replace(/^sha256:/, '').startsWith(bare)) return shortId(imageId);
   const at = imageRef.indexOf('@');
   return at >= 0 ? imageRef.slice(0, at) : imageRef;
-}
-
-/** The 12-character ID docker shows, without "sha256:". */
-export function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }

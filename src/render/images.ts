@@ -1,8 +1,9 @@
 // `docker tidy images` and `docker tidy unused`: one row per reference, like `docker image ls`.
+import { DANGLING_REF } from '../core/reference.js';
 import { referencesOf, splitReference } from '../core/select.js';
 import type { ImageUsage } from '../core/usage.js';
 import { formatAge, formatBytes } from '../core/units.js';
-import { shortId } from './df.js';
+import { shortId } from './text.js';
 import { renderTable } from './table.js';
 
 /** The short flag column: dangling / unused / local-only. */
@@ -30,7 +31,7 @@ export function renderImageTable(
     if (byName === 'desc') refs.reverse();
   }
   for (const [u, ref] of refs) {
-    const { repository, tag } = ref === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
+    const { repository, tag } = ref === DANGLING_REF ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
     const row = [
       repository,
       tag,

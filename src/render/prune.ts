@@ -1,34 +1,47 @@
-// The plan and the outcome of `docker tidy prune`, as tables, one summary line, and JSON.
+// The plan and the outcome of `docker tidy prune` as text: a table per category (images with rm's
+// tables), one summary line in rm's words.
+import type { PruneOutcome } from '../core/outcome.js';
 import type { PrunePlan } from '../core/plan-prune.js';
-import { buildCacheBytes } from '../core/plan-prune.js';
 import { formatBytes } from '../core/units.js';
-import type { PruneOutcome } from '../docker/execute-prune.js';
-import { shortId } from './df.js';
-import { SCHEMA_VERSION } from './json.js';
-import { cachedText, count, finishCommand, freedText, leftLines, leftToDelete, renderKeptTable, renderRemovalTable, summaryLine, tagsOf } from './removal.js';
+import {
+  bytesText,
+  cachedText,
+  count,
+  failureLines as removalFailureLines,
+  freedText,
+  leftLines,
+  renderKeptTable,
+  renderRemovalTable,
+  summaryLine,
+} from './removal.js';
 import { renderTable } from './table.js';
-import { sanitizeLines } from './text.js';
+import { sanitizeLines, shortId } from './text.js';
 
-const bytesText = (n: number): string => `${formatBytes(n, 4)} (${n} bytes)`;
+/** Whether the sweep removes nothing at all. */
+export function isEmpty(plan: PrunePlan): boolean {
+  const r = plan.removal;
+  return r.containers.length + r.removals.length + plan.networks.length + plan.volumes.length + plan.buildCache.length === 0;
+}
 
 /** Every object the sweep removes, by category, with bytes per category and in total. */
 export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
+  const { containers, removals, kept } = plan.removal;
   const parts: string[] = [];
   const section = (title: string, bytes: number | undefined, headers: string[], rows: string[][]): void => {
     if (!rows.length) return;
     parts.push(`${title}${bytes === undefined ? '' : `, freeing ${formatBytes(bytes, 4)}`}:\n${renderTable(headers, rows)}`);
   };
   section(
-    `Stopped containers (${plan.containers.length})`,
+    `Stopped containers (${containers.length})`,
     plan.bytes.containers,
     ['CONTAINER ID', 'NAME', 'STATE', 'SIZE'],
-    plan.containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4)]),
+    containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4)]),
   );
-  if (plan.images.length || plan.kept.length) {
+  if (removals.length || kept.length) {
     // rm's tables: the references that go, then those kept and why.
-    let images = `Images (${plan.images.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n`;
-    if (plan.images.length) images += renderRemovalTable(plan.images);
-    if (plan.kept.length) images += `${plan.images.length ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
+    let images = `Images (${removals.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n`;
+    if (removals.length) images += renderRemovalTable(removals);
+    if (kept.length) images += `${removals.length ? '\n' : ''}Kept:\n` + renderKeptTable(kept);
     parts.push(images);
   }
   section(
@@ -55,14 +68,10 @@ export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   return parts.join('\n');
 }
 
-/** Whether the sweep removes nothing at all. */
-export function isEmpty(plan: PrunePlan): boolean {
-  return plan.containers.length + plan.images.length + plan.networks.length + plan.volumes.length + plan.buildCache.length === 0;
-}
-
-/** One line: what the plan removes and frees (rm's words: "This removes ..." or "Dry run: this would remove ..."). */
+/** One line: what the plan removes and frees ("This removes ..." or "Dry run: this would remove ..."). */
 export function planSummary(plan: PrunePlan, dryRun = false): string {
-  const parts = counts(plan.containers.length, plan.images.length, plan.networks.length, plan.volumes.length, plan.buildCache.length);
+  const r = plan.removal;
+  const parts = counts(r.containers.length, r.removals.length, plan.networks.length, plan.volumes.length, plan.buildCache.length);
   return summaryLine({ verb: 'remove', parts }, plan.estimatedBytes, plan.exact, dryRun);
 }
 
@@ -94,15 +103,15 @@ export function removedSummary(outcome: PruneOutcome, reclaimed: number, estimat
 }
 
 /** The report after the work: failures, things already gone, saves, interruption, then the summary line. */
-export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, reclaimed: number, finish = 'docker tidy rm -f'): string {
+export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, reclaimed: number, finish: string): string {
   const lines: string[] = [];
   const r = outcome.removal;
-  for (const g of r.removed.filter((x) => x.alreadyGone)) lines.push(`already gone: image ${g.removal.refs.join(', ')} (${shortId(g.removal.image.id)})`);
+  for (const g of r.removed.filter((x) => x.alreadyGone)) lines.push(`already gone: image ${shortId(g.removal.image.id)}`);
   lines.push(...failureLines(outcome));
   for (const g of outcome.buildCache.gone) lines.push(`build cache ${g.id}: not pruned by the daemon (already gone, or in use again)`);
   for (const path of r.saved) lines.push(`saved: ${path}`);
   if (outcome.cancelled) lines.push('interrupted: the removals above were done; nothing else was started');
-  lines.push(...leftLines(plan.images, outcome.removal, finish));
+  lines.push(...leftLines(plan.removal.removals, outcome.removal, finish));
   if (plan.keepUnder) lines.push(keepUnderLine(plan));
   lines.push(removedSummary(outcome, reclaimed, plan.estimatedBytes));
   return sanitizeLines(lines.join('\n')) + '\n';
@@ -110,61 +119,10 @@ export function renderPruneOutcome(plan: PrunePlan, outcome: PruneOutcome, recla
 
 /** One line per failed removal, in every category. */
 export function failureLines(outcome: PruneOutcome): string[] {
-  const lines: string[] = [];
-  const r = outcome.removal;
-  for (const f of r.containerFailures) lines.push(`failed to remove container ${f.name}: ${f.error}`);
-  for (const f of r.failed) lines.push(`failed to remove image ${f.removal.refs.join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`);
-  for (const f of outcome.networks.failed) lines.push(`failed to remove network ${f.item.name}: ${f.error}`);
-  for (const f of outcome.volumes.failed) lines.push(`failed to remove volume ${f.item.name}: ${f.error}`);
-  for (const f of outcome.buildCache.failed) lines.push(`failed to prune build cache ${f.item.id}: ${f.error}`);
-  return lines;
-}
-
-/** The `prune --json` document: the plan on a dry run, what was removed after a real one. */
-export function pruneJson(plan: PrunePlan, outcome: PruneOutcome | undefined, reclaimed: number, finish = 'docker tidy rm -f'): Record<string, unknown> {
-  const left = outcome ? leftToDelete(plan.images, outcome.removal) : [];
-  const removedContainers = outcome ? new Set(outcome.removal.containersRemoved) : undefined;
-  const removedImages = outcome ? new Set(outcome.removal.removed.filter((x) => !x.alreadyGone).map((x) => x.removal)) : undefined;
-  const had = <T>(list: readonly T[], done: readonly T[] | undefined): readonly T[] => (done ? list.filter((x) => done.includes(x)) : list);
-  const failed = outcome
-    ? [
-        ...outcome.removal.containerFailures.map((f) => ({ kind: 'container', id: plan.containers.find((c) => c.name === f.name)?.id ?? f.name, name: f.name, error: f.error })),
-        ...outcome.removal.failed.map((f) => ({ kind: 'image', id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
-        ...outcome.networks.failed.map((f) => ({ kind: 'network', id: f.item.id, name: f.item.name, error: f.error })),
-        ...outcome.volumes.failed.map((f) => ({ kind: 'volume', id: f.item.name, name: f.item.name, error: f.error })),
-        ...outcome.buildCache.failed.map((f) => ({ kind: 'buildCache', id: f.item.id, error: f.error })),
-      ]
-    : [];
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    dryRun: outcome === undefined,
-    containers: plan.containers
-      .filter((c) => !removedContainers || removedContainers.has(c.name))
-      .map((c) => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) })),
-    images: plan.images
-      .filter((r) => !removedImages || removedImages.has(r))
-      .map((r) => ({ id: r.image.id, tags: tagsOf(r.refs), action: r.action, bytes: r.bytes })),
-    volumes: had(plan.volumes, outcome?.volumes.removed).map((v) => ({ name: v.name, anonymous: v.anonymous, bytes: Math.max(0, v.size) })),
-    networks: had(plan.networks, outcome?.networks.removed).map((n) => ({ id: n.id, name: n.name })),
-    buildCache: had(plan.buildCache, outcome?.buildCache.removed).map((b) => ({ id: b.id, type: b.type, shared: b.shared, bytes: buildCacheBytes([b]) })),
-    kept: plan.kept.map((k) => ({ id: k.image.id, tags: tagsOf(k.refs), reason: k.reason })),
-    failed,
-    saved: outcome?.removal.saved ?? [],
-    notes: plan.notes,
-    ...(plan.keepUnder
-      ? {
-          keepUnder: {
-            ...plan.keepUnder,
-            steps: plan.keepUnder.steps.map((s) => ({ id: s.id, lastUsedAt: new Date(s.lastUsed * 1000).toISOString(), freedBytes: s.freedBytes })),
-          },
-        }
-      : {}),
-    estimatedBytesByCategory: plan.bytes,
-    estimatedBytes: plan.estimatedBytes,
-    exact: plan.exact,
-    reclaimedBytes: reclaimed,
-    cachedBytes: plan.cachedBytes,
-    ...(left.length ? { left: left.map((r) => r.image.id), finishCommand: finishCommand(left, finish) } : {}),
-    ...(outcome?.cancelled ? { interrupted: true } : {}),
-  };
+  return [
+    ...removalFailureLines(outcome.removal),
+    ...outcome.networks.failed.map((f) => `failed to remove network ${f.item.name}: ${f.error}`),
+    ...outcome.volumes.failed.map((f) => `failed to remove volume ${f.item.name}: ${f.error}`),
+    ...outcome.buildCache.failed.map((f) => `failed to prune build cache ${f.item.id}: ${f.error}`),
+  ];
 }

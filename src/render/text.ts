@@ -11,3 +11,8 @@ export function sanitize(text: string): string {
 export function sanitizeLines(text: string): string {
   return text.split('\n').map(sanitize).join('\n');
 }
+
+/** The 12-character ID docker shows, without "sha256:". */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}

@@ -192,6 +192,8 @@ describeE2E('removal under faults', () => {
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/Removing: \d+\/5000 references/);
     expect(r.stdout).toContain('Removing: 5000/5000 references');
+    // Each progress line clears what a longer one before it left on the line.
+    expect(r.stdout).toMatch(/\rRemoving: \d+\/5000 references, [^\r\n]* freed\x1b\[K/);
     expect(await bulkTags('many/')).toEqual([]);
     expect((await engine('GET', '/images/busybox:latest/json', host())).status).toBe(200);
     // The daemon's own cost of 5,000 tags grows with their number (its reference store is rewritten

@@ -42,6 +42,22 @@ describeE2E('docker habits', () => {
     expect(two).toMatchObject({ code: 125, stderr: `"docker tidy images" requires at most 1 argument\nSee 'docker tidy images --help'.\n` });
   });
 
+  it('--sort name orders the rows by the reference each shows, --reverse the other way', async () => {
+    const env = userEnv();
+    for (const [flags, order] of [[[], 1], [['--reverse'], -1]] as const) {
+      const r = await docker(['tidy', 'images', '--sort', 'name', ...flags], env);
+      expect(r.code, r.stderr).toBe(0);
+      const refs = r.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/\s+/).slice(0, 2).join(':'));
+      expect(refs.length).toBeGreaterThan(5);
+      const sorted = [...refs].sort((a, b) => (a < b ? -order : a > b ? order : 0));
+      expect(refs).toEqual(sorted);
+    }
+  });
+
   it("df -v shows each container's image as docker ps does, not IDs and digests", async () => {
     const env = userEnv();
     const ours = await docker(['tidy', 'df', '-v'], env);

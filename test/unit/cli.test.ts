@@ -1,16 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { complete, wantsImageReferences } from '../../src/cli/complete.js';
 import { renderCommandHelp, renderRootHelp } from '../../src/cli/help.js';
-import { parseCommandArgs } from '../../src/cli/parse.js';
-import { commands, findCommand } from '../../src/cli/registry.js';
+import { parseCommandArgs } from '../../src/cli/args.js';
+import { commands, df, findCommand, rm, type AnyCommand } from '../../src/cli/registry.js';
+import { removalRequest } from '../../src/cli/requests.js';
 import { unixSocketOf } from '../../src/docker/engine.js';
 import { UsageError } from '../../src/errors.js';
 
-const df = findCommand('df')!;
+const NOW = 1_700_000_000;
+const parse = <C extends AnyCommand>(command: C, args: string[]) => parseCommandArgs(command as typeof rm, args, { now: NOW });
+/** The usage error a command line gives (the test fails if it parses). */
+async function usageError(command: AnyCommand, args: string[]): Promise<UsageError> {
+  try {
+    await parse(command, args);
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+  throw new Error(`${args.join(' ')} parsed`);
+}
 
 describe('parseCommandArgs', () => {
-  it('parses declared flags, shorthand included', () => {
-    expect(parseCommandArgs(df, ['-v', '--json']).flags).toMatchObject({ verbose: true, json: true });
+  it('parses declared flags, shorthand included, into typed values', async () => {
+    expect((await parse(df, ['-v', '--json'])).flags).toEqual({ verbose: true, json: true });
+    const { flags } = await parse(rm, ['--older-than', '24h', '--larger-than', '1.5GB', '--keep-last', '3', '--match', '^a', '--match', 'b']);
+    expect(flags).toMatchObject({ olderThan: NOW - 86_400, largerThan: 1_500_000_000, keepLast: 3, dryRun: false, save: undefined });
+    expect(flags.match.map((p: { source: string }) => p.source)).toEqual(['^a', 'b']);
   });
 
   it.each([
@@ -18,75 +33,72 @@ describe('parseCommandArgs', () => {
     [['--json=1', '--nope=2'], 'unknown flag: --nope'],
     [['-x'], "unknown shorthand flag: 'x' in -x"],
     [['stray'], '"docker tidy df" accepts no arguments'],
-  ])('rejects %j as a usage error', (args, message) => {
-    let error: unknown;
-    try {
-      parseCommandArgs(df, args);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).message).toBe(message);
-    expect((error as UsageError).helpCommand).toBe('docker tidy df');
+  ])('rejects %j as a usage error', async (args, message) => {
+    const error = await usageError(df, args);
+    expect(error.message).toBe(message);
+    expect(error.helpCommand).toBe('docker tidy df');
+  });
+
+  it.each([
+    [['--larger-than', '5XB'], 'invalid argument "5XB" for "--larger-than" flag: use a number of bytes or a size such as 500MB, 1.5GB or 1GiB'],
+    [['--match', '['], 'invalid argument "[" for "--match" flag: missing closing ]: `[`'],
+    [['--match', ''], 'invalid argument "" for "--match" flag: an empty pattern matches every image; use "." to mean every image'],
+    [['--save', ''], 'invalid argument "" for "--save" flag: name a directory'],
+  ])('names the flag and the value of a bad value: %j', async (args, message) => {
+    expect((await usageError(rm, args)).message).toBe(message);
   });
 });
 
 describe('parseCommandArgs follows pflag', () => {
-  const rm = findCommand('rm')!;
-  const usageError = (command: typeof rm, args: string[]): UsageError => {
-    try {
-      parseCommandArgs(command, args);
-    } catch (e) {
-      if (e instanceof UsageError) return e;
-      throw e;
-    }
-    throw new Error(`${args.join(' ')} parsed`);
-  };
-
-  it.each(['1', 't', 'T', 'TRUE', 'true', 'True'])('reads --dry-run=%s as true (strconv.ParseBool)', (word) => {
-    expect(parseCommandArgs(rm, [`--dry-run=${word}`, '-f', '--dangling']).flags).toMatchObject({ 'dry-run': true, force: true });
-    expect(parseCommandArgs(rm, [`-f=${word}`, '--dangling']).flags.force).toBe(true);
-    expect(parseCommandArgs(df, [`-v=${word}`, `--json=${word}`]).flags).toMatchObject({ verbose: true, json: true });
+  it.each(['1', 't', 'T', 'TRUE', 'true', 'True'])('reads --dry-run=%s as true (strconv.ParseBool)', async (word) => {
+    expect((await parse(rm, [`--dry-run=${word}`, '-f', '--dangling'])).flags).toMatchObject({ dryRun: true, force: true });
+    expect((await parse(rm, [`-f=${word}`, '--dangling'])).flags.force).toBe(true);
+    expect((await parse(df, [`-v=${word}`, `--json=${word}`])).flags).toMatchObject({ verbose: true, json: true });
   });
 
-  it.each(['0', 'f', 'F', 'FALSE', 'false', 'False'])('reads --dry-run=%s as false', (word) => {
-    expect(parseCommandArgs(rm, ['--dry-run', `--dry-run=${word}`, '--dangling']).flags['dry-run']).toBe(false);
+  it.each(['0', 'f', 'F', 'FALSE', 'false', 'False'])('reads --dry-run=%s as false', async (word) => {
+    expect((await parse(rm, ['--dry-run', `--dry-run=${word}`, '--dangling'])).flags.dryRun).toBe(false);
   });
 
-  it.each(['yes', 'no', 'on', 'y', '2', '', 'tRUE'])('refuses --dry-run=%j, naming the flag as pflag does', (word) => {
-    expect(usageError(rm, ['-f', `--dry-run=${word}`, '--dangling']).message).toBe(
+  it.each(['yes', 'no', 'on', 'y', '2', '', 'tRUE'])('refuses --dry-run=%j, naming the flag as pflag does', async (word) => {
+    expect((await usageError(rm, ['-f', `--dry-run=${word}`, '--dangling'])).message).toBe(
       `invalid argument "${word}" for "--dry-run" flag: strconv.ParseBool: parsing "${word}": invalid syntax`,
     );
-    expect(usageError(rm, [`-f=${word}`, '--dangling']).message).toMatch(/^invalid argument ".*" for "-f, --force" flag: strconv.ParseBool/);
+    expect((await usageError(rm, [`-f=${word}`, '--dangling'])).message).toMatch(/^invalid argument ".*" for "-f, --force" flag: strconv.ParseBool/);
   });
 
-  it.each([['--match.x', 'a'], ['--dry-run.x'], ['--save.dir', '/tmp'], ['--match.0=a']])('treats dot notation %j as an unknown flag', (...args) => {
-    expect(usageError(rm, [...args, '--dangling']).message).toBe(`unknown flag: ${args[0]!.split('=')[0]}`);
+  it.each([['--match.x', 'a'], ['--dry-run.x'], ['--save.dir', '/tmp'], ['--match.0=a']])('treats dot notation %j as an unknown flag', async (...args) => {
+    expect((await usageError(rm, [...args, '--dangling'])).message).toBe(`unknown flag: ${args[0]!.split('=')[0]}`);
   });
 
-  it('takes the next word as a value flag value, whatever it looks like (--match -x is the pattern "-x")', () => {
-    expect(parseCommandArgs(rm, ['--match', '-x', '--exclude', '--dry-run']).flags).toMatchObject({ match: ['-x'], exclude: ['--dry-run'] });
-    expect(parseCommandArgs(rm, ['--match', '-x']).flags['dry-run']).toBeUndefined();
+  it('takes the next word as a value flag value, whatever it looks like (--match -x is the pattern "-x")', async () => {
+    const { flags } = await parse(rm, ['--match', '-x', '--exclude', '--dry-run']);
+    expect(flags.match.map((p: { source: string }) => p.source)).toEqual(['-x']);
+    expect(flags.exclude.map((p: { source: string }) => p.source)).toEqual(['--dry-run']);
+    expect(flags.dryRun).toBe(false);
   });
 
-  it('keeps flags and arguments interspersed, and everything after -- as arguments', () => {
-    expect(parseCommandArgs(rm, ['a:1', '-f', 'b:2', '--', '--dry-run', '-f'])).toEqual({ flags: { force: true }, args: ['a:1', 'b:2', '--dry-run', '-f'] });
+  it('keeps flags and arguments interspersed, and everything after -- as arguments', async () => {
+    const parsed = await parse(rm, ['a:1', '-f', 'b:2', '--', '--dry-run', '-f']);
+    expect(parsed.args).toEqual(['a:1', 'b:2', '--dry-run', '-f']);
+    expect(parsed.flags).toMatchObject({ force: true, dryRun: false });
   });
 
-  it('says which flag needs an argument', () => {
-    expect(usageError(rm, ['--dangling', '--match']).message).toBe('flag needs an argument: --match');
-    expect(usageError(rm, ['--dangling', '--keep-last']).message).toBe('flag needs an argument: --keep-last');
+  it('says which flag needs an argument, and how many arguments a command takes', async () => {
+    expect((await usageError(rm, ['--dangling', '--match'])).message).toBe('flag needs an argument: --match');
+    expect((await usageError(rm, ['--dangling', '--keep-last'])).message).toBe('flag needs an argument: --keep-last');
+    expect((await usageError(findCommand('images')!, ['a', 'b'])).message).toBe('"docker tidy images" requires at most 1 argument');
   });
 
-  it('recognises usage errors by kind, whatever the locale', () => {
+  it('recognises usage errors by kind, whatever the locale', async () => {
     const saved = { LC_ALL: process.env.LC_ALL, LANG: process.env.LANG, LANGUAGE: process.env.LANGUAGE, LC_MESSAGES: process.env.LC_MESSAGES };
     try {
       Object.assign(process.env, { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8', LANGUAGE: 'de', LC_MESSAGES: 'de_DE.UTF-8' });
-      expect(usageError(df, ['--bogus']).message).toBe('unknown flag: --bogus');
-      expect(usageError(df, ['stray']).message).toBe('"docker tidy df" accepts no arguments');
-      expect(usageError(rm, ['--save']).message).toBe('flag needs an argument: --save');
-      expect(usageError(rm, ['--dry-run=ja']).message).toMatch(/^invalid argument "ja" for "--dry-run" flag/);
-      expect(parseCommandArgs(rm, ['--match', 'x', '--dry-run=1']).flags).toMatchObject({ match: ['x'], 'dry-run': true });
+      expect((await usageError(df, ['--bogus'])).message).toBe('unknown flag: --bogus');
+      expect((await usageError(df, ['stray'])).message).toBe('"docker tidy df" accepts no arguments');
+      expect((await usageError(rm, ['--save'])).message).toBe('flag needs an argument: --save');
+      expect((await usageError(rm, ['--dry-run=ja'])).message).toMatch(/^invalid argument "ja" for "--dry-run" flag/);
+      expect((await parse(rm, ['--match', 'x', '--dry-run=1'])).flags).toMatchObject({ dryRun: true });
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
@@ -96,17 +108,21 @@ describe('parseCommandArgs follows pflag', () => {
   });
 });
 
-describe('flag values', () => {
+describe('requests from flags', () => {
   it('rejects an age range that selects nothing, naming both flags, and accepts a real one', async () => {
-    const { imageFilterFromFlags } = await import('../../src/cli/flag-values.js');
-    const now = 1_700_000_000;
-    expect(() => imageFilterFromFlags({ 'older-than': '48h', 'newer-than': '24h' }, 'docker tidy rm', now)).toThrow(
+    const wrong = await parse(rm, ['--older-than', '48h', '--newer-than', '24h']);
+    expect(() => removalRequest(wrong.flags, [], 'docker tidy rm', wrong.given)).toThrow(
       '--newer-than "24h" and --older-than "48h" together select nothing: give --newer-than the earlier time (of two durations, the longer)',
     );
-    expect(imageFilterFromFlags({ 'older-than': '24h', 'newer-than': '48h' }, 'docker tidy rm', now)).toMatchObject({
-      olderThan: now - 86_400,
-      newerThan: now - 172_800,
-    });
+    const right = await parse(rm, ['--older-than', '24h', '--newer-than', '48h']);
+    expect(removalRequest(right.flags, [], 'docker tidy rm', right.given).filter).toMatchObject({ olderThan: NOW - 86_400, newerThan: NOW - 172_800 });
+  });
+
+  it('refuses what selects nothing, and --save with --include-local', async () => {
+    const none = await parse(rm, ['-f']);
+    expect(() => removalRequest(none.flags, [], 'docker tidy rm', none.given)).toThrow(/requires at least 1 IMAGE/);
+    const both = await parse(rm, ['--save', '/tmp/x', '--include-local', '--dangling']);
+    expect(() => removalRequest(both.flags, [], 'docker tidy rm', both.given)).toThrow(/--save and --include-local cannot be used together/);
   });
 });
 

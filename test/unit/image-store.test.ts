@@ -3,6 +3,7 @@
 // an intermediate image's ID, digests in several repositories, parents whose children stay.
 import { describe, expect, it } from 'vitest';
 import { ImageStoreModel } from '../../src/core/image-store.js';
+import { referenceOf } from '../../src/core/reference.js';
 import { planPrune, type PruneRequest } from '../../src/core/plan-prune.js';
 import { planRemoval, referencesToDelete, type RemovalRequest } from '../../src/core/plan-removal.js';
 import { bytesMovedToBuildCache } from '../../src/core/build-cache.js';
@@ -34,7 +35,7 @@ const chain = [base, i1, i2, app];
 describe('ImageStoreModel', () => {
   it('deletes the nameless parents with the image built on them, and frees their layers', () => {
     const model = new ImageStoreModel(chain, []);
-    const effect = model.remove(app.id, 'app:1');
+    const effect = model.remove(app.id, referenceOf('app:1'));
     expect(effect.deleted).toEqual([app.id, i2.id, i1.id]);
     expect(effect.freedBytes).toBe(70);
     expect(model.has(base.id)).toBe(true);
@@ -42,14 +43,14 @@ describe('ImageStoreModel', () => {
 
   it('stops at an intermediate image a container was made from: its layers stay', () => {
     const model = new ImageStoreModel(chain, [container('from-i1', i1.id, 'exited')]);
-    const effect = model.remove(app.id, 'app:1');
+    const effect = model.remove(app.id, referenceOf('app:1'));
     expect(effect.deleted).toEqual([app.id, i2.id]);
     expect(effect.freedBytes).toBe(60);
   });
 
   it('only untags a parent while an image built on it stays', () => {
     const model = new ImageStoreModel([base, image(id('f'), [['l1', 100], ['x', 1]], { tags: ['child:1'], parentId: base.id })], []);
-    expect(model.remove(base.id, 'base:1')).toMatchObject({ deleted: [], freedBytes: 0 });
+    expect(model.remove(base.id, referenceOf('base:1'))).toMatchObject({ deleted: [], freedBytes: 0 });
     // The digest of the repository went with its last tag; the data stays for the child.
     expect(model.referencesOf(base.id)).toEqual([]);
     expect(model.has(base.id)).toBe(true);
@@ -58,15 +59,15 @@ describe('ImageStoreModel', () => {
   it('keeps an image alive while a digest of another repository names it', () => {
     const two = image(id('9'), [['z', 5]], { tags: ['foo:1'], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
     const model = new ImageStoreModel([two], []);
-    expect(model.remove(two.id, 'foo:1')).toMatchObject({ deleted: [] });
+    expect(model.remove(two.id, referenceOf('foo:1'))).toMatchObject({ deleted: [] });
     expect(model.referencesOf(two.id)).toEqual([`bar@${id('2')}`]);
-    expect(model.remove(two.id, `bar@${id('2')}`)).toMatchObject({ deleted: [two.id], freedBytes: 5 });
+    expect(model.remove(two.id, referenceOf(`bar@${id('2')}`))).toMatchObject({ deleted: [two.id], freedBytes: 5 });
   });
 
   it('refuses an image ID with references in several repositories, as the daemon does', () => {
     const dangling = image(id('8'), [['z', 5]], { tags: [], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
-    expect(new ImageStoreModel([dangling], []).remove(dangling.id, dangling.id).refused).toMatch(/several repositories/);
-    expect(referencesToDelete(dangling)).toEqual([`foo@${id('1')}`, `bar@${id('2')}`]);
+    expect(new ImageStoreModel([dangling], []).remove(dangling.id, referenceOf(dangling.id)).refused).toMatch(/several repositories/);
+    expect(referencesToDelete(dangling).map((r) => r.name)).toEqual([`foo@${id('1')}`, `bar@${id('2')}`]);
   });
 });
 
@@ -86,7 +87,7 @@ describe('plans on intermediate images', () => {
 
   it('plans the removal of an image built on intermediates with the bytes its parents free', () => {
     const plan = planRemoval(snapshot(chain), request({ images: ['app:1'] }));
-    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', ['app:1'], 70]]);
+    expect(plan.removals.map((r) => [r.action, r.refs.map((x) => x.name), r.bytes])).toEqual([['delete', ['app:1'], 70]]);
   });
 
   it('finds an intermediate image by its ID, and keeps it while an image is built on it', () => {
@@ -107,21 +108,21 @@ describe('plans on intermediate images', () => {
   it('removes every digest of an untagged image named in two repositories, one by one', () => {
     const dangling = image(id('8'), [['z', 5]], { tags: [], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
     const plan = planRemoval(snapshot([dangling]), request({ filter: { dangling: true } }));
-    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', [`foo@${id('1')}`, `bar@${id('2')}`], 5]]);
+    expect(plan.removals.map((r) => [r.action, r.refs.map((x) => x.name), r.bytes])).toEqual([['delete', [`foo@${id('1')}`, `bar@${id('2')}`], 5]]);
   });
 
   it('removes the digest of another repository when every tag goes, so that the image really goes', () => {
     const two = image(id('9'), [['z', 5]], { tags: ['foo:1'], digests: [`foo@${id('1')}`, `bar@${id('2')}`] });
     const plan = planRemoval(snapshot([two]), request({ images: ['foo:1'] }));
-    expect(plan.removals.map((r) => [r.action, r.refs, r.bytes])).toEqual([['delete', [`bar@${id('2')}`, 'foo:1'], 5]]);
+    expect(plan.removals.map((r) => [r.action, r.refs.map((x) => x.name), r.bytes])).toEqual([['delete', [`bar@${id('2')}`, 'foo:1'], 5]]);
   });
 
   it('--keep-last counts an image pulled by digest only as a member of its repository', () => {
     const old = image(id('1'), [['o', 1]], { tags: ['pg:old'], digests: [`pg@${id('5')}`], created: 1 });
     const byDigest = image(id('2'), [['n', 1]], { tags: [], digests: [`pg@${id('6')}`], created: 2 });
     const plan = planRemoval(snapshot([old, byDigest]), request({ match: [/^pg:/], keepLast: 1 }));
-    expect(plan.removals.map((r) => r.refs)).toEqual([['pg:old']]);
-    expect(plan.kept.map((k) => [k.refs, k.reason])).toEqual([[['pg:<none>'], 'the newest image of pg (--keep-last 1)']]);
+    expect(plan.removals.map((r) => r.refs.map((x) => x.name))).toEqual([['pg:old']]);
+    expect(plan.kept.map((k) => [k.shown, k.reason])).toEqual([[['pg:<none>'], 'the newest image of pg (--keep-last 1)']]);
   });
 });
 
@@ -147,7 +148,7 @@ describe('--keep-under', () => {
     const plan = planPrune(snapshot([parent, child, other]), prune({ keepUnder: 40 }));
     // 180 bytes; the limit needs child (50) then parent (100): 30 left, within 40.
     expect(plan.keepUnder).toMatchObject({ beforeBytes: 180, afterBytes: 30, shortByBytes: 0 });
-    expect(plan.images.map((r) => [r.image.id, r.action, r.bytes])).toEqual([
+    expect(plan.removal.removals.map((r) => [r.image.id, r.action, r.bytes])).toEqual([
       [child.id, 'delete', 50],
       [parent.id, 'delete', 100],
     ]);
@@ -163,7 +164,7 @@ describe('the build cache BuildKit built images with', () => {
     inUse: false,
     shared,
     lastUsedAt: null,
-    createdAt: '2026-01-01T00:00:00Z',
+    createdAt: Date.UTC(2026, 0, 1) / 1000,
   });
   const web = image(id('7'), [['bb', 2800], ['run', 200], ['copy', 300]], { tags: ['webapp:latest'] });
   const busybox = image(id('6'), [['bb', 2800]], { tags: ['busybox:latest'], digests: [`busybox@${id('5')}`] });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, parseCount, parseDuration, parseReferencePattern, parseRegex, parseSize, parseTimestamp } from '../../src/core/parse.js';
+import { InputError, parseCount, parseDuration, parseSize, parseTimestamp } from '../../src/core/parse.js';
+import { parseReferencePattern, parseRegex } from '../../src/core/patterns.js';
 
 describe('parseSize', () => {
   it.each([

@@ -32,8 +32,8 @@ const cache = (id: string, size: number, extra: Partial<BuildCacheRecord> = {}):
   size,
   inUse: false,
   shared: false,
-  lastUsedAt: '2026-01-01T00:00:00Z',
-  createdAt: '2026-01-01T00:00:00Z',
+  lastUsedAt: Date.UTC(2026, 0, 1) / 1000,
+  createdAt: Date.UTC(2026, 0, 1) / 1000,
   ...extra,
 });
 const pulled = (id: string, layers: [string, number][], created = 0) => image(id, layers, { digests: [`${id}@sha256:${'0'.repeat(64)}`], created });
@@ -47,11 +47,11 @@ describe('planPrune', () => {
       buildCache: [],
     };
     const swept = planPrune(snapshot, request());
-    expect(swept.containers.map((c) => c.name)).toEqual(['pinned']);
-    expect(swept.images.map((r) => r.image.id)).toEqual(['old']);
+    expect(swept.removal.containers.map((c) => c.name)).toEqual(['pinned']);
+    expect(swept.removal.removals.map((r) => r.image.id)).toEqual(['old']);
     expect(swept.estimatedBytes).toBe(13);
     // Without the containers category the image stays in use, so it stays.
-    expect(planPrune(snapshot, request({ containers: false })).images).toEqual([]);
+    expect(planPrune(snapshot, request({ containers: false })).removal.removals).toEqual([]);
   });
 
   it('never touches a running container, its image, its volumes or its networks', () => {
@@ -63,7 +63,7 @@ describe('planPrune', () => {
       networks: [network('net')],
     };
     const swept = planPrune(snapshot, request({ images: 'unused', volumes: 'all' }));
-    expect([swept.containers, swept.images, swept.volumes, swept.networks]).toEqual([[], [], [], []]);
+    expect([swept.removal.containers, swept.removal.removals, swept.volumes, swept.networks]).toEqual([[], [], [], []]);
     expect(swept.estimatedBytes).toBe(0);
   });
 
@@ -122,8 +122,8 @@ describe('planPrune', () => {
     };
     snapshot.images[2]!.lastTagged = 6000;
     const swept = planPrune(snapshot, request({ images: 'unused', until: 1000, includeLocal: true }));
-    expect(swept.containers.map((c) => c.name)).toEqual(['stopped-long-ago']);
-    expect(swept.images.map((r) => r.image.id)).toEqual(['stale']);
+    expect(swept.removal.containers.map((c) => c.name)).toEqual(['stopped-long-ago']);
+    expect(swept.removal.removals.map((r) => r.image.id)).toEqual(['stale']);
   });
 
   it('label filters: label=, label!=, with and without a value', () => {
@@ -166,12 +166,12 @@ describe('planPrune', () => {
       ]);
       expect(swept.keepUnder!).toMatchObject({ beforeBytes: 1120, afterBytes: 1040, shortByBytes: 0 });
       expect(swept.bytes.images).toBe(80);
-      expect(planPrune(snapshot(), request({ keepUnder: 1120 })).images).toEqual([]);
+      expect(planPrune(snapshot(), request({ keepUnder: 1120 })).removal.removals).toEqual([]);
     });
 
     it('says by how much it falls short when images in use keep it above the limit', () => {
       const swept = planPrune(snapshot(), request({ keepUnder: 500 }));
-      expect(swept.images.map((r) => r.image.id).sort()).toEqual(['first', 'second', 'third']);
+      expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['first', 'second', 'third']);
       expect(swept.keepUnder!).toMatchObject({ afterBytes: 1000, shortByBytes: 500 });
     });
   });

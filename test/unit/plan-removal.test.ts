@@ -31,8 +31,8 @@ function describePlan(s: Snapshot, r: RemovalRequest): string {
   const plan = planRemoval(s, r);
   return [
     ...plan.containers.map((c) => `container ${c.name}`),
-    ...plan.removals.map((x) => `${x.action} ${x.refs.join(',')} ${x.bytes}${x.save ? ' save' : ''}`),
-    ...plan.kept.map((k) => `keep ${k.refs.join(',')}: ${k.reason}`),
+    ...plan.removals.map((x) => `${x.action} ${x.refs.map((r) => r.name).join(',')} ${x.bytes}${x.save ? ' save' : ''}`),
+    ...plan.kept.map((k) => `keep ${k.shown.join(',')}: ${k.reason}`),
     `total ${plan.estimatedBytes}`,
   ].join('\n');
 }
@@ -100,7 +100,7 @@ describe('planRemoval', () => {
 
   it('removes children before parents, and credits each layer to the removal that frees it', () => {
     const plan = planRemoval(snapshot(), request({ match: [/^(alpine|app):/], includeLocal: true }));
-    expect(plan.removals.map((r) => r.refs[0])).toEqual(['app:2', 'app:1', 'alpine:3']);
+    expect(plan.removals.map((r) => r.refs[0]!.name)).toEqual(['app:2', 'app:1', 'alpine:3']);
     expect(plan.removals.map((r) => r.bytes)).toEqual([5, 20, 100]);
     expect(plan.estimatedBytes).toBe(125);
   });
@@ -141,7 +141,7 @@ describe('planRemoval', () => {
   it('takes a full image ID that no image has as gone already, not as a mistake (a rerun finishing a cut-short run)', () => {
     const plan = planRemoval(snapshot(), request({ images: [hex('9'), 'postgres:13-beta2'] }));
     expect(plan.gone).toEqual([hex('9')]);
-    expect(plan.removals.map((r) => r.refs)).toEqual([['postgres:13-beta2']]);
+    expect(plan.removals.map((r) => r.refs)).toEqual([[{ kind: 'tag', name: 'postgres:13-beta2' }]]);
     expect(() => planRemoval(snapshot(), request({ images: ['999999999999'] }))).toThrow('No such image: 999999999999');
   });
 

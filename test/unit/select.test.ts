@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bytesFreedByRemoving,
   filterImages,
-  imagesDeletedBy,
   referencesOf,
   sortImages,
   splitReference,
@@ -34,29 +32,6 @@ describe('references', () => {
   it('names untagged images by digest repository, else <none>:<none>', () => {
     expect(referencesOf(image('a', [], [], 0, ['mongo@sha256:1', 'mongo@sha256:2']))).toEqual(['mongo:<none>']);
     expect(referencesOf(image('b', [], []))).toEqual(['<none>:<none>']);
-  });
-});
-
-describe('removing references', () => {
-  const images = [
-    image('two-tags', ['app:1', 'app:stable'], [['c1', 100], ['c2', 10]]),
-    image('beta1', ['pg:13-beta1'], [['p1', 50], ['b1', 5]]),
-    image('beta2', ['pg:13-beta2'], [['p1', 50], ['b2', 7]]),
-  ];
-
-  it('untagging one of two tags deletes nothing and frees 0', () => {
-    expect(imagesDeletedBy(images, new Set(['app:1']))).toEqual(new Set());
-    expect(bytesFreedByRemoving(images, new Set(['app:1']))).toBe(0);
-  });
-
-  it('removing every tag, or the ID, deletes the image', () => {
-    expect(bytesFreedByRemoving(images, new Set(['app:1', 'app:stable']))).toBe(110);
-    expect(bytesFreedByRemoving(images, new Set(['two-tags']))).toBe(110);
-  });
-
-  it('counts a layer shared only by removed images once', () => {
-    expect(bytesFreedByRemoving(images, new Set(['pg:13-beta1']))).toBe(5);
-    expect(bytesFreedByRemoving(images, new Set(['pg:13-beta1', 'pg:13-beta2']))).toBe(62);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Image, Snapshot } from '../../src/core/snapshot.js';
-import { analyzeImages, bytesFreedByDeleting, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
+import { analyzeImages, layerBytesFreed, computeDiskUsage, totalLayerBytes } from '../../src/core/usage.js';
 import { container, image } from './builders.js';
 
 // base (100) <- app (100 + 20) used by a running container; tool (100 + 30) and old (100 + 30 + 5) unused.
@@ -11,17 +11,17 @@ const images = [
   image('old', [['c1', 100], ['c3', 30], ['c4', 5]]),
 ];
 
-describe('bytesFreedByDeleting', () => {
+describe('layerBytesFreed', () => {
   it('frees nothing for a layer another image still holds', () => {
-    expect(bytesFreedByDeleting(images, new Set(['base']))).toBe(0);
+    expect(layerBytesFreed(images, new Set(['base']))).toBe(0);
   });
 
   it('counts a layer held only by removed images once', () => {
-    expect(bytesFreedByDeleting(images, new Set(['tool', 'old']))).toBe(35);
+    expect(layerBytesFreed(images, new Set(['tool', 'old']))).toBe(35);
   });
 
   it('frees everything when every image goes', () => {
-    expect(bytesFreedByDeleting(images, new Set(images.map((i) => i.id)))).toBe(totalLayerBytes(images));
+    expect(layerBytesFreed(images, new Set(images.map((i) => i.id)))).toBe(totalLayerBytes(images));
     expect(totalLayerBytes(images)).toBe(155);
   });
 });
@@ -99,9 +99,9 @@ describe('computeDiskUsage', () => {
       { name: 'old', driver: 'local', size: 40, refCount: 0, anonymous: false, labels: {} },
     ],
     buildCache: [
-      { id: 'a', type: 'regular', description: '', size: 10, inUse: false, shared: false, lastUsedAt: null, createdAt: '' },
-      { id: 'b', type: 'regular', description: '', size: 20, inUse: true, shared: false, lastUsedAt: null, createdAt: '' },
-      { id: 'c', type: 'source.local', description: '', size: 99, inUse: false, shared: true, lastUsedAt: null, createdAt: '' },
+      { id: 'a', type: 'regular', description: '', size: 10, inUse: false, shared: false, lastUsedAt: null, createdAt: 0 },
+      { id: 'b', type: 'regular', description: '', size: 20, inUse: true, shared: false, lastUsedAt: null, createdAt: 0 },
+      { id: 'c', type: 'source.local', description: '', size: 99, inUse: false, shared: true, lastUsedAt: null, createdAt: 0 },
     ],
   };
   const usage = computeDiskUsage(snapshot);

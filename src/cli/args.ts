@@ -1,16 +1,20 @@
-// Parses one command's flags the way docker's pflag does, and words its complaints the same way:
+// Parses one command line the way docker's pflag does, and words its complaints the same way:
 // `unknown flag: --foo` / `See 'docker tidy df --help'.` (exit 125). The command line is checked
-// token by token against the declared options first, so every mistake is recognised by its kind,
-// in any locale; yargs then collects the values of the checked, canonical tokens.
+// token by token against the command's options first, so every mistake is recognised by its
+// kind, in any locale; yargs then collects the values of the checked, canonical tokens, and each
+// option's parser turns them into typed values.
 import yargs from 'yargs/yargs';
+import { InputError } from '../core/parse.js';
 import { UsageError } from '../errors.js';
-import type { CommandSpec, Flags, OptionSpec } from './command.js';
-import { helpOption } from './options.js';
+import type { CommandSpec } from './command.js';
+import { help, type FlagsOf, type OptionSpec, type ParseContext } from './options.js';
 
-/** The parsed flags and positional arguments of one command line. */
-export interface ParsedArgs {
-  flags: Flags;
+/** The typed flags and the positional arguments of one command line. */
+export interface ParsedArgs<Opts extends Record<string, OptionSpec>> {
+  flags: FlagsOf<Opts>;
   args: string[];
+  /** The text a value flag was last given as, by flag name (for messages that quote it). */
+  given(name: string): string | undefined;
 }
 
 /** pflag's booleans (Go's strconv.ParseBool): anything else is a usage error, never "false". */
@@ -18,17 +22,26 @@ const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** The flag as pflag names it in errors: "-f, --force" when it has a shorthand. */
-export function flagLabel(name: string, option: OptionSpec | undefined): string {
-  return option?.short ? `-${option.short}, --${name}` : `--${name}`;
+export function flagLabel(option: OptionSpec): string {
+  return option.short ? `-${option.short}, --${option.name}` : `--${option.name}`;
 }
 
-/** Parses `args` (the words after the command name) against the command's declared options. */
-export function parseCommandArgs(command: CommandSpec, args: readonly string[]): ParsedArgs {
+/** Parses `args` (the words after the command name) against the command's options, into typed values. */
+export async function parseCommandArgs<Opts extends Record<string, OptionSpec>>(
+  command: CommandSpec<Opts>,
+  args: readonly string[],
+  context: ParseContext,
+): Promise<ParsedArgs<Opts>> {
   const where = `docker tidy ${command.name}`;
-  const options: Record<string, OptionSpec> = { ...command.options, ...helpOption };
+  // By flag name (the handler's keys are the spec's).
+  const options: Record<string, OptionSpec> = Object.fromEntries([...Object.values(command.options), help].map((o) => [o.name, o]));
   const { canonical, positional } = checkTokens(options, args, where);
-  if (positional.length > 0 && !command.positional) {
+  if (positional.length > 0 && !command.arguments) {
     throw new UsageError(`"${where}" accepts no arguments`, where);
+  }
+  const max = command.arguments?.max;
+  if (max !== undefined && positional.length > max) {
+    throw new UsageError(`"${where}" requires at most ${max} argument${max === 1 ? '' : 's'}`, where);
   }
   const parser = yargs(canonical)
     .locale('en')
@@ -53,18 +66,36 @@ export function parseCommandArgs(command: CommandSpec, args: readonly string[]):
       throw error ?? new Error(`parsing ${where} failed: ${message ?? 'unknown error'}`);
     });
   for (const [name, o] of Object.entries(options)) {
-    parser.option(name, { type: o.type, ...(o.repeat ? { array: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) });
+    parser.option(name, o.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', ...(o.repeat ? { array: true } : {}) });
   }
   const parsed = parser.parseSync();
-  const flags: Flags = {};
-  for (const [name, o] of Object.entries(options)) {
-    const value = parsed[name] as boolean | string | (string | boolean)[] | undefined;
-    if (value === undefined) continue;
-    if (o.repeat) flags[name] = (Array.isArray(value) ? value : [value]).map(String);
-    // pflag keeps the last value of a flag given twice.
-    else flags[name] = Array.isArray(value) ? value[value.length - 1] : value;
+  const flags: Record<string, unknown> = {};
+  const given = (name: string): string | undefined => {
+    const raw = parsed[name] as string | string[] | undefined;
+    return Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  };
+  for (const [key, o] of Object.entries(command.options)) {
+    const raw = parsed[o.name] as boolean | string | (string | boolean)[] | undefined;
+    if (o.kind === 'boolean') {
+      // pflag keeps the last value of a flag given twice.
+      flags[key] = (Array.isArray(raw) ? raw[raw.length - 1] : raw) === true;
+      continue;
+    }
+    const texts = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
+    const parsedValues = await Promise.all((o.repeat ? texts : texts.slice(-1)).map((text) => parseValue(o, text, context, where)));
+    flags[key] = o.repeat ? parsedValues : parsedValues[0];
   }
-  return { flags, args: positional };
+  return { flags: flags as FlagsOf<Opts>, args: positional, given };
+}
+
+/** One value, through its option's parser; a bad one is the usage error pflag words. */
+async function parseValue(option: OptionSpec & { kind: 'value' }, text: string, context: ParseContext, where: string): Promise<unknown> {
+  try {
+    return await option.parse(text, context);
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`invalid argument "${text}" for "${flagLabel(option)}" flag: ${error.message}`, where);
+    throw error;
+  }
 }
 
 /**
@@ -79,7 +110,9 @@ function checkTokens(options: Record<string, OptionSpec>, args: readonly string[
   const positional: string[] = [];
   const set = (name: string, value: string | undefined): void => {
     const option = options[name]!;
-    if (option.type === 'boolean') canonical.push(`--${name}=${value === undefined ? 'true' : parseBool(value, name, option, where)}`);
+    if (option.kind === 'boolean') canonical.push(`--${name}=${value === undefined ? 'true' : parseBool(value, option, where)}`);
+    // yargs drops a lone empty `--name=` of an array option; `--name ''` it keeps.
+    else if (value === '') canonical.push(`--${name}`, '');
     else canonical.push(`--${name}=${value!}`);
   };
   for (let i = 0; i < args.length; i++) {
@@ -97,7 +130,7 @@ function checkTokens(options: Record<string, OptionSpec>, args: readonly string[
       const name = token.slice(2, eq < 0 ? undefined : eq);
       const option = Object.hasOwn(options, name) ? options[name] : undefined;
       if (!option || name === '') throw new UsageError(`unknown flag: --${name}`, where);
-      if (eq >= 0 || option.type === 'boolean') set(name, eq < 0 ? undefined : token.slice(eq + 1));
+      if (eq >= 0 || option.kind === 'boolean') set(name, eq < 0 ? undefined : token.slice(eq + 1));
       else if (i + 1 < args.length) set(name, args[++i]);
       else throw new UsageError(`flag needs an argument: --${name}`, where);
       continue;
@@ -110,7 +143,7 @@ function checkTokens(options: Record<string, OptionSpec>, args: readonly string[
       if (name === undefined) throw new UsageError(`unknown shorthand flag: '${letter}' in ${token}`, where);
       const option = options[name]!;
       const rest = group.slice(j + 1);
-      if (option.type === 'boolean') {
+      if (option.kind === 'boolean') {
         if (rest.startsWith('=')) {
           set(name, rest.slice(1));
           break;
@@ -127,11 +160,8 @@ function checkTokens(options: Record<string, OptionSpec>, args: readonly string[
   return { canonical, positional };
 }
 
-function parseBool(value: string, name: string, option: OptionSpec, where: string): 'true' | 'false' {
+function parseBool(value: string, option: OptionSpec, where: string): 'true' | 'false' {
   if (TRUE_WORDS.has(value)) return 'true';
   if (FALSE_WORDS.has(value)) return 'false';
-  throw new UsageError(
-    `invalid argument "${value}" for "${flagLabel(name, option)}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`,
-    where,
-  );
+  throw new UsageError(`invalid argument "${value}" for "${flagLabel(option)}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`, where);
 }

@@ -1,0 +1,314 @@
+// Every --json document docker tidy prints: a type per document and schema version, and the
+// builder that returns it. Integer bytes, full IDs, ISO 8601 times. A document's schemaVersion
+// changes only when a field changes meaning or goes away (test/unit/documents.test.ts holds each
+// version's shape). rm and prune use the same words for the same things.
+import { leftToDelete, type PruneOutcome, type RemovalOutcome } from '../core/outcome.js';
+import { buildCacheBytes, type PrunePlan } from '../core/plan-prune.js';
+import type { KeptImage, PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
+import { tagsOf } from '../core/reference.js';
+import type { BuildCacheRecord, Container, Volume } from '../core/snapshot.js';
+import type { DiskUsage, ImageUsage, UsageSection } from '../core/usage.js';
+
+/** An image as `images`, `unused` and `df -v` print it. */
+export interface ImageEntryV1 {
+  id: string;
+  tags: string[];
+  digests: string[];
+  createdAt: string;
+  sizeBytes: number;
+  uniqueBytes: number;
+  sharedBytes: number;
+  /** Names of the containers (any state) made from this image ID. */
+  containers: string[];
+  dangling: boolean;
+  unused: boolean;
+  localOnly: boolean;
+  exact: boolean;
+}
+
+/** `images --json`. */
+export interface ImagesDocumentV1 {
+  schemaVersion: 1;
+  images: ImageEntryV1[];
+}
+
+/** `unused --json`: the images, what removing them all frees, and why one frees nothing alone. */
+export interface UnusedDocumentV1 {
+  schemaVersion: 1;
+  images: (ImageEntryV1 & { note?: string })[];
+  reclaimableBytes: number;
+  exact: boolean;
+}
+
+/** A section of `df --json`; `items` with -v. */
+export interface UsageSectionV1<Item> {
+  total: number;
+  active: number;
+  sizeBytes: number;
+  reclaimableBytes: number;
+  exact: boolean;
+  items?: Item[];
+}
+
+export interface ContainerEntryV1 {
+  id: string;
+  name: string;
+  /** The image reference it was made with. */
+  image: string;
+  imageId: string;
+  state: string;
+  sizeBytes: number;
+}
+
+export interface VolumeEntryV1 {
+  name: string;
+  driver: string;
+  links: number;
+  sizeBytes: number;
+  anonymous: boolean;
+}
+
+export interface BuildCacheEntryV1 {
+  id: string;
+  type: string;
+  description: string;
+  sizeBytes: number;
+  inUse: boolean;
+  shared: boolean;
+  lastUsedAt: string | null;
+}
+
+/** `df --json`. */
+export interface DfDocumentV1 {
+  schemaVersion: 1;
+  images: UsageSectionV1<ImageEntryV1>;
+  containers: UsageSectionV1<ContainerEntryV1>;
+  volumes: UsageSectionV1<VolumeEntryV1>;
+  buildCache: UsageSectionV1<BuildCacheEntryV1>;
+}
+
+/** An image rm or prune removes (or, on a dry run, would). */
+export interface RemovedImageV2 {
+  id: string;
+  tags: string[];
+  action: 'delete' | 'untag';
+  bytes: number;
+  alreadyGone?: true;
+}
+
+/** A container rm (--with-containers) or prune removes. */
+export interface RemovedContainerV2 {
+  id: string;
+  name: string;
+  state: string;
+  bytes: number;
+}
+
+export interface KeptEntryV2 {
+  id: string;
+  tags: string[];
+  reason: string;
+}
+
+/** Something that failed, of any kind. */
+export interface FailedEntryV2 {
+  kind: 'container' | 'image' | 'network' | 'volume' | 'buildCache';
+  id: string;
+  name?: string;
+  tags?: string[];
+  error: string;
+}
+
+/** What rm and prune both say. */
+interface RemovalFieldsV2 {
+  dryRun: boolean;
+  containers: RemovedContainerV2[];
+  images: RemovedImageV2[];
+  kept: KeptEntryV2[];
+  failed: FailedEntryV2[];
+  saved: string[];
+  estimatedBytes: number;
+  exact: boolean;
+  /** 0 on a dry run. */
+  reclaimedBytes: number;
+  /** Bytes the removed images leave in the build cache: estimated on a dry run, measured after a real one. */
+  cachedBytes: number;
+  /** Images planned for deletion and not deleted (failed, or the run was cut short), by ID. */
+  left?: string[];
+  /** The one command that deletes them. */
+  finishCommand?: string;
+  interrupted?: true;
+}
+
+/** `rm --json`, version 2: the words of prune's document (version 1 had removed/containersRemoved). */
+export interface RmDocumentV2 extends RemovalFieldsV2 {
+  schemaVersion: 2;
+  /** Full image IDs named that were gone already. */
+  alreadyGone?: string[];
+}
+
+/** `prune --json` (version 1 already used these words; rm took them at its version 2). */
+export interface PruneDocumentV1 extends RemovalFieldsV2 {
+  schemaVersion: 1;
+  volumes: { name: string; anonymous: boolean; bytes: number }[];
+  networks: { id: string; name: string }[];
+  buildCache: { id: string; type: string; shared: boolean; bytes: number }[];
+  notes: string[];
+  keepUnder?: {
+    limitBytes: number;
+    beforeBytes: number;
+    afterBytes: number;
+    shortByBytes: number;
+    steps: { id: string; lastUsedAt: string; freedBytes: number }[];
+  };
+  estimatedBytesByCategory: { containers: number; images: number; volumes: number; buildCache: number };
+}
+
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+/** An image entry. */
+export function imageEntry(u: ImageUsage): ImageEntryV1 {
+  return {
+    id: u.image.id,
+    tags: u.image.tags,
+    digests: u.image.digests,
+    createdAt: iso(u.image.created),
+    sizeBytes: u.sizeBytes,
+    uniqueBytes: u.uniqueBytes,
+    sharedBytes: u.sharedBytes,
+    containers: u.containers.map((c) => c.name),
+    dangling: u.dangling,
+    unused: u.unused,
+    localOnly: u.localOnly,
+    exact: u.exact,
+  };
+}
+
+/** `images --json`. */
+export function imagesDocument(images: readonly ImageUsage[]): ImagesDocumentV1 {
+  return { schemaVersion: 1, images: images.map(imageEntry) };
+}
+
+/** `unused --json`. */
+export function unusedDocument(images: readonly ImageUsage[], notes: ReadonlyMap<string, string>, reclaimableBytes: number): UnusedDocumentV1 {
+  return {
+    schemaVersion: 1,
+    images: images.map((u) => (notes.has(u.image.id) ? { ...imageEntry(u), note: notes.get(u.image.id)! } : imageEntry(u))),
+    reclaimableBytes,
+    exact: images.every((u) => u.exact),
+  };
+}
+
+function containerEntry(c: Container): ContainerEntryV1 {
+  return { id: c.id, name: c.name, image: c.imageRef, imageId: c.imageId, state: c.state, sizeBytes: c.sizeRw };
+}
+
+function volumeEntry(v: Volume): VolumeEntryV1 {
+  return { name: v.name, driver: v.driver, links: v.refCount, sizeBytes: v.size, anonymous: v.anonymous };
+}
+
+function buildCacheEntry(b: BuildCacheRecord): BuildCacheEntryV1 {
+  return { id: b.id, type: b.type, description: b.description, sizeBytes: b.size, inUse: b.inUse, shared: b.shared, lastUsedAt: b.lastUsedAt === null ? null : iso(b.lastUsedAt) };
+}
+
+/** `df --json`, with `items` when verbose. */
+export function dfDocument(usage: DiskUsage, verbose: boolean): DfDocumentV1 {
+  const section = <T, I>(s: UsageSection<T>, item: (t: T) => I): UsageSectionV1<I> => ({
+    total: s.total,
+    active: s.active,
+    sizeBytes: s.sizeBytes,
+    reclaimableBytes: s.reclaimableBytes,
+    exact: s.exact,
+    ...(verbose ? { items: s.items.map(item) } : {}),
+  });
+  return {
+    schemaVersion: 1,
+    images: section(usage.images, imageEntry),
+    containers: section(usage.containers, containerEntry),
+    volumes: section(usage.volumes, volumeEntry),
+    buildCache: section(usage.buildCache, buildCacheEntry),
+  };
+}
+
+/** What a removal freed and left, as measured after it (0 and the estimate on a dry run). */
+export interface Freed {
+  reclaimedBytes: number;
+  cachedBytes: number;
+  /** The command, with its flags, that finishes what is left (the IDs follow). */
+  finish: string;
+}
+
+const removedImage = (r: PlannedRemoval, alreadyGone = false): RemovedImageV2 => ({
+  id: r.image.id,
+  tags: tagsOf(r.refs),
+  action: r.action,
+  bytes: r.bytes,
+  ...(alreadyGone ? { alreadyGone: true as const } : {}),
+});
+const keptEntry = (k: KeptImage): KeptEntryV2 => ({ id: k.image.id, tags: k.shown.filter((n) => k.image.tags.includes(n)), reason: k.reason });
+const removedContainer = (c: Container): RemovedContainerV2 => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) });
+
+/** The command that deletes the images left, by full ID (one gone meanwhile is then skipped, not an error). */
+export function finishCommand(left: readonly PlannedRemoval[], finish: string): string {
+  return `${finish} ${left.map((r) => r.image.id).join(' ')}`;
+}
+
+function removalFields(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed): RemovalFieldsV2 {
+  const left = outcome ? leftToDelete(plan.removals, outcome) : [];
+  const containersRemoved = outcome ? new Set(outcome.containersRemoved) : undefined;
+  return {
+    dryRun: outcome === undefined,
+    containers: plan.containers.filter((c) => !containersRemoved || containersRemoved.has(c.name)).map(removedContainer),
+    images: outcome ? outcome.removed.map(({ removal, alreadyGone }) => removedImage(removal, alreadyGone)) : plan.removals.map((r) => removedImage(r)),
+    kept: plan.kept.map(keptEntry),
+    failed: outcome
+      ? [
+          ...outcome.containerFailures.map((f) => ({ kind: 'container' as const, id: plan.containers.find((c) => c.name === f.name)?.id ?? f.name, name: f.name, error: f.error })),
+          ...outcome.failed.map((f) => ({ kind: 'image' as const, id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
+        ]
+      : [],
+    saved: outcome?.saved ?? [],
+    estimatedBytes: plan.estimatedBytes,
+    exact: plan.exact,
+    reclaimedBytes: outcome ? freed.reclaimedBytes : 0,
+    cachedBytes: outcome ? freed.cachedBytes : plan.cachedBytes,
+    ...(left.length ? { left: left.map((r) => r.image.id), finishCommand: finishCommand(left, freed.finish) } : {}),
+    ...(outcome?.cancelled ? { interrupted: true as const } : {}),
+  };
+}
+
+/** `rm --json`: the plan on a dry run, what was done after a real one. */
+export function rmDocument(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed): RmDocumentV2 {
+  return { schemaVersion: 2, ...removalFields(plan, outcome, freed), ...(plan.gone.length ? { alreadyGone: plan.gone } : {}) };
+}
+
+/** `prune --json`: the plan on a dry run, what was removed after a real one. */
+export function pruneDocument(plan: PrunePlan, outcome: PruneOutcome | undefined, freed: Freed): PruneDocumentV1 {
+  const had = <T>(list: readonly T[], done: readonly T[] | undefined): readonly T[] => (done ? list.filter((x) => done.includes(x)) : list);
+  const fields = removalFields(plan.removal, outcome?.removal, freed);
+  const released = new Set(plan.releasedBuildCache);
+  return {
+    schemaVersion: 1,
+    ...fields,
+    failed: [
+      ...fields.failed,
+      ...(outcome?.networks.failed ?? []).map((f) => ({ kind: 'network' as const, id: f.item.id, name: f.item.name, error: f.error })),
+      ...(outcome?.volumes.failed ?? []).map((f) => ({ kind: 'volume' as const, id: f.item.name, name: f.item.name, error: f.error })),
+      ...(outcome?.buildCache.failed ?? []).map((f) => ({ kind: 'buildCache' as const, id: f.item.id, error: f.error })),
+    ],
+    cachedBytes: outcome ? freed.cachedBytes : plan.cachedBytes,
+    volumes: had(plan.volumes, outcome?.volumes.removed).map((v) => ({ name: v.name, anonymous: v.anonymous, bytes: Math.max(0, v.size) })),
+    networks: had(plan.networks, outcome?.networks.removed).map((n) => ({ id: n.id, name: n.name })),
+    buildCache: had(plan.buildCache, outcome?.buildCache.removed).map((b) => ({ id: b.id, type: b.type, shared: b.shared, bytes: buildCacheBytes([b], released) })),
+    notes: plan.notes,
+    ...(plan.keepUnder
+      ? {
+          keepUnder: {
+            ...plan.keepUnder,
+            steps: plan.keepUnder.steps.map((s) => ({ id: s.id, lastUsedAt: iso(s.lastUsed), freedBytes: s.freedBytes })),
+          },
+        }
+      : {}),
+    estimatedBytesByCategory: plan.bytes,
+  };
+}

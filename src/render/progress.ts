@@ -1,0 +1,13 @@
+// Progress of a removal on stderr, on a terminal only ("Removing: 3/10 references, 12.5MB freed").
+import { formatBytes } from '../core/units.js';
+
+/** A listener that rewrites one progress line (clearing what a longer one left), or undefined when stderr is not a terminal. */
+export function progressOn(
+  stderr: NodeJS.WritableStream & { isTTY?: boolean },
+): ((done: number, total: number, bytes: number, final: boolean) => void) | undefined {
+  if (!stderr.isTTY) return undefined;
+  return (done, total, bytes, final) => {
+    // "\x1b[K" clears what a longer earlier line left to the right.
+    stderr.write(`\rRemoving: ${done}/${total} references, ${formatBytes(bytes, 4)} freed\x1b[K${final ? '\n' : ''}`);
+  };
+}
