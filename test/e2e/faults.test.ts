@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { describeE2E, docker, engine, freshWorld, run } from './harness.js';
 
 interface RmDoc {
-  removed: { id: string; tags: string[] }[];
+  images: { id: string; tags: string[] }[];
   failed: { id: string; tags: string[]; error: string }[];
   interrupted?: boolean;
 }
@@ -83,7 +83,7 @@ describeE2E('removal under faults', () => {
     expect(doc.interrupted).toBe(true);
     const left = new Set(await bulkTags('interrupt'));
     // Everything reported removed is gone; everything not reported is still there.
-    const reported = doc.removed.flatMap((x) => x.tags);
+    const reported = doc.images.flatMap((x) => x.tags);
     expect(reported.length).toBeGreaterThan(0);
     expect(reported.length).toBeLessThan(60);
     for (const tag of reported) expect(left.has(tag)).toBe(false);
@@ -107,14 +107,14 @@ describeE2E('removal under faults', () => {
     const doc = JSON.parse(r.stdout) as RmDoc;
     // Removals in flight when the daemon died are reported as failed (they may or may not have happened).
     expect(doc.failed.length).toBeGreaterThan(0);
-    expect(doc.removed.length + doc.failed.length).toBeLessThanOrEqual(60);
+    expect(doc.images.length + doc.failed.length).toBeLessThanOrEqual(60);
     expect(doc.failed[0]!.error).toMatch(/daemon|connect|EOF|closed|reset/i);
 
     const env = { ...world.env(), DOCKER_HOST: world.daemon().host };
     const left = await bulkTags('crash');
     // Nothing reported removed came back; nothing else went.
-    for (const tag of doc.removed.flatMap((x) => x.tags)) expect(left).not.toContain(tag);
-    expect(left.length).toBeGreaterThanOrEqual(60 - doc.removed.length - 4);
+    for (const tag of doc.images.flatMap((x) => x.tags)) expect(left).not.toContain(tag);
+    expect(left.length).toBeGreaterThanOrEqual(60 - doc.images.length - 4);
     const again = await docker(['tidy', 'rm', '--match', '^crash-', '--include-local', '-f', '--json'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(await bulkTags('crash')).toEqual([]);

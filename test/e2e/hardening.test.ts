@@ -25,7 +25,7 @@ interface ApiDf {
 }
 interface RmDoc {
   dryRun: boolean;
-  removed: { id: string; tags: string[]; action: string; bytes: number }[];
+  images: { id: string; tags: string[]; action: string; bytes: number }[];
   kept: { id: string; tags: string[]; reason: string }[];
   failed: { id: string; error: string }[];
   estimatedBytes: number;
@@ -153,7 +153,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
 
   it('library/x and docker.io/library/x name x, as docker resolves them', async () => {
     const doc = await tidy(['rm', 'library/postgres:13-beta2', 'docker.io/library/alpine:3.19', '--dry-run', ...PULLED]);
-    const tags = [...doc.removed, ...doc.kept].flatMap((r) => r.tags).sort();
+    const tags = [...doc.images, ...doc.kept].flatMap((r) => r.tags).sort();
     expect(tags).toEqual(['alpine:3.19', 'postgres:13-beta2']);
   });
 
@@ -178,13 +178,13 @@ describeE2E('hardening: the shapes of real hosts', () => {
 
     // rm finds it by ID, and keeps it: an image is built on it.
     const byId = await tidy(['rm', middle.slice(7, 19), '--dry-run', '--include-local', '--with-containers']);
-    expect(byId.removed).toEqual([]);
+    expect(byId.images).toEqual([]);
     expect(byId.kept.map((k) => k.id)).toEqual([middle]);
 
     // Removing chain:1 now frees only what the container does not hold, and the estimate says so.
     const before = (await df()).LayersSize;
     const doc = await tidy(['rm', 'chain:1', '-f', '--include-local']);
-    expect(doc.removed.map((r) => [r.id, r.action])).toEqual([[chainId, 'delete']]);
+    expect(doc.images.map((r) => [r.id, r.action])).toEqual([[chainId, 'delete']]);
     expect(doc.estimatedBytes).toBeLessThan(alone.estimatedBytes);
     expect(await exists(middle)).toBe(true);
     if (!containerdStore) {
@@ -201,14 +201,14 @@ describeE2E('hardening: the shapes of real hosts', () => {
     const parent = await idOf('kp-parent:1');
     const before = (await df()).LayersSize;
     const doc = await tidy(['rm', 'kp-parent:1', '-f', '--include-local']);
-    expect(doc.removed.map((r) => [r.id, r.action, r.bytes])).toEqual([[parent, 'untag', 0]]);
+    expect(doc.images.map((r) => [r.id, r.action, r.bytes])).toEqual([[parent, 'untag', 0]]);
     expect(doc.estimatedBytes).toBe(0);
     expect(doc.reclaimedBytes).toBe(0);
     expect(await exists(parent)).toBe(true);
     expect((await df()).LayersSize).toBe(before);
     // The child goes with the nameless parent under it: both layers, in one estimate.
     const child = await tidy(['rm', 'kp-child:1', '-f', '--include-local']);
-    expect(child.removed.map((r) => r.action)).toEqual(['delete']);
+    expect(child.images.map((r) => r.action)).toEqual(['delete']);
     expect(await exists(parent)).toBe(false);
     expectFreed(before, (await df()).LayersSize, child.estimatedBytes);
     if (!containerdStore) expect(child.estimatedBytes).toBe(500_000);
@@ -254,7 +254,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
 
     const rm = await tidy(['rm', '--match', '/dg-a:<none>', '-f']);
     expect(rm.failed).toEqual([]);
-    expect(rm.removed.map((r) => r.action)).toEqual(['delete']);
+    expect(rm.images.map((r) => r.action)).toEqual(['delete']);
     const pruned = JSON.parse((await ok(['tidy', 'prune', '--images', '-f', '--json'])).stdout) as { images: { id: string }[]; failed: unknown[] };
     expect(pruned.failed).toEqual([]);
     for (const image of dangling) expect(await exists(image.Id)).toBe(false);
@@ -276,7 +276,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
     expect(realDigests((await all()).find((i) => i.Id === id)!)).toContain(digest);
     const before = (await df()).LayersSize;
     const doc = await tidy(['rm', `${registry()}/one/dk:1`, '-f', ...PULLED]);
-    expect(doc.removed.map((r) => [r.id, r.action])).toEqual([[id, 'delete']]);
+    expect(doc.images.map((r) => [r.id, r.action])).toEqual([[id, 'delete']]);
     expect(await exists(id)).toBe(false);
     expectFreed(before, (await df()).LayersSize, doc.estimatedBytes);
   });
@@ -295,7 +295,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
     await ok(['pull', '-q', `${registry()}/team/kl@${digest}`]);
     const oldId = await idOf(`${registry()}/team/kl:old`);
     const doc = await tidy(['rm', '--match', '/team/kl:', '--keep-last', '1', '-f', ...PULLED]);
-    expect(doc.removed.map((r) => r.id)).toEqual([oldId]);
+    expect(doc.images.map((r) => r.id)).toEqual([oldId]);
     expect(await exists(newId)).toBe(true);
     expect(await exists(oldId)).toBe(false);
   });
@@ -334,7 +334,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
     const before = (await df()).LayersSize;
     expect(usage.images.sizeBytes).toBe(before);
     const doc = await tidy(['rm', 'nohistory:1', '-f', '--include-local']);
-    expect(doc.removed.map((r) => r.action)).toEqual(['delete']);
+    expect(doc.images.map((r) => r.action)).toEqual(['delete']);
     expectFreed(before, (await df()).LayersSize, doc.estimatedBytes);
     // Only its own layer: busybox's is still held by busybox:latest.
     if (!containerdStore) expect(doc.estimatedBytes).toBe(250_000);
@@ -347,7 +347,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
     const dry = await tidy(['rm', 'webapp:latest', '--dry-run', '--include-local']);
     const doc = await tidy(['rm', 'webapp:latest', '-f', '--include-local']);
     const after = await df();
-    expect(doc.removed.map((r) => r.action)).toEqual(['delete']);
+    expect(doc.images.map((r) => r.action)).toEqual(['delete']);
     // What the daemon's images and its build cache hold together went down by what was claimed.
     const net = before.LayersSize + cacheBytes(before) - (after.LayersSize + cacheBytes(after));
     if (containerdStore) {

@@ -26,10 +26,10 @@ interface ApiContainer {
 }
 interface RmDoc {
   dryRun: boolean;
-  removed: { id: string; tags: string[]; action: string; bytes: number }[];
+  images: { id: string; tags: string[]; action: string; bytes: number }[];
   kept: { id: string; tags: string[]; reason: string }[];
   failed: unknown[];
-  containersRemoved: string[];
+  containers: { id: string; name: string; state: string; bytes: number }[];
   saved: string[];
   estimatedBytes: number;
   reclaimedBytes: number;
@@ -67,7 +67,7 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
     const doc = await rmJson(['--unused', '--dry-run']);
     expect(doc.dryRun).toBe(true);
     expect(doc.reclaimedBytes).toBe(0);
-    expect(doc.removed.length).toBeGreaterThan(0);
+    expect(doc.images.length).toBeGreaterThan(0);
     expect(byId(await images())).toEqual(byId(before));
   });
 
@@ -103,7 +103,7 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
 
   it('untagging one tag of a two-tag image frees 0 bytes and says so', async () => {
     const doc = await rmJson(['-f', 'myapp:stable']);
-    expect(doc.removed).toEqual([expect.objectContaining({ tags: ['myapp:stable'], action: 'untag', bytes: 0 })]);
+    expect(doc.images).toEqual([expect.objectContaining({ tags: ['myapp:stable'], action: 'untag', bytes: 0 })]);
     expect(doc.estimatedBytes).toBe(0);
     expect(doc.reclaimedBytes).toBe(0);
     const now = await tags();
@@ -120,7 +120,7 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
     expect(doc.exact).toBe(!containerdStore);
     if (containerdStore) expect(before - (await layers())).toBeGreaterThanOrEqual(doc.estimatedBytes);
     else expect(before - (await layers())).toBe(doc.estimatedBytes);
-    expect(doc.removed.map((r) => r.tags)).toEqual([['postgres:13-beta2']]);
+    expect(doc.images.map((r) => r.tags)).toEqual([['postgres:13-beta2']]);
     expect(doc.kept).toEqual([expect.objectContaining({ tags: ['postgres:13-beta1'], reason: expect.stringContaining('beta-exited') })]);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
     expect(doc.estimatedBytes).toBeGreaterThan(0);
@@ -142,7 +142,7 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
     const all = await images();
     const cutoff = all.find((i) => realTags(i).includes('tool:dev'))!.Created;
     const doc = await rmJson(['-f', '--older-than', String(cutoff), '--unused']);
-    for (const r of doc.removed) expect(all.find((i) => i.Id === r.id)!.Created).toBeLessThan(cutoff);
+    for (const r of doc.images) expect(all.find((i) => i.Id === r.id)!.Created).toBeLessThan(cutoff);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
   });
 
@@ -160,7 +160,7 @@ describeE2E('docker tidy rm: selection, preview and safety', () => {
         const all = (await engine<{ Id: string; ParentId: string }[]>('GET', '/images/json?all=1', world.daemon().host)).body;
         expect(all.some((i) => i.ParentId === image.Id)).toBe(true);
         expect(realTags(image).length).toBeGreaterThan(0);
-      } else if (!kept) expect(isLocal || doc.removed.some((r) => r.id === image.Id)).toBe(true);
+      } else if (!kept) expect(isLocal || doc.images.some((r) => r.id === image.Id)).toBe(true);
     }
     expect(doc.kept.some((k) => LOCAL_REASON.test(k.reason))).toBe(true);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
@@ -177,7 +177,7 @@ describeE2E('docker tidy rm: the force-everything path', () => {
     const doc = JSON.parse(r.stdout) as RmDoc;
     const left = (await engine<ApiContainer[]>('GET', '/containers/json?all=1', host)).body;
     expect(left.map((c) => [c.Names[0], c.State])).toEqual([['/web-running', 'running']]);
-    expect(doc.containersRemoved.sort()).toEqual(['beta-exited', 'by-digest', 'db-created', 'job-exited', 'mongo-notag', 'pinned-old']);
+    expect(doc.containers.map((c) => c.name).sort()).toEqual(['beta-exited', 'by-digest', 'db-created', 'job-exited', 'mongo-notag', 'pinned-old']);
     const images = (await engine<ApiImage[]>('GET', '/images/json', host)).body;
     expect(images.map((i) => i.Id)).toEqual([left[0]!.ImageID]);
     expect(doc.kept.map((k) => k.reason)).toEqual([expect.stringContaining('used by running container web-running')]);
