@@ -30,8 +30,8 @@ export interface CommandSpec<Opts extends Record<string, OptionSpec> = Record<st
   summary: string;
   /** What follows the command name in Usage ("[OPTIONS]"). */
   usage: string;
-  /** Longer text under the usage line; defaults to the summary. */
-  description?: string;
+  /** Paragraphs under the usage line (wrapped when shown); defaults to the summary. */
+  description?: readonly string[];
   options: Opts;
   /** Arguments it takes: none, image references (completed from the daemon), at most `max`. */
   arguments?: { kind: 'images'; max?: number };

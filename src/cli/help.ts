@@ -27,11 +27,29 @@ export function renderRootHelp(commands: readonly AnyCommand[]): string {
 
 /** `docker tidy COMMAND --help`. */
 export function renderCommandHelp(command: AnyCommand): string {
-  const lines = ['', `Usage:  docker tidy ${command.name} ${command.usage}`.trimEnd(), '', command.description ?? command.summary, ''];
+  const paragraphs: readonly string[] = command.description ?? [command.summary];
+  const lines = ['', `Usage:  docker tidy ${command.name} ${command.usage}`.trimEnd(), '', paragraphs.map((p) => wrap(p, WIDTH)).join('\n\n'), ''];
   if (command.aliases?.length) {
     lines.push('Aliases:', `  docker tidy ${[command.name, ...command.aliases].join(', docker tidy ')}`, '');
   }
   lines.push('Options:', ...renderOptions([...Object.values(command.options as Record<string, OptionSpec>), help]), '');
+  return lines.join('\n');
+}
+
+/** Help text is wrapped to this many columns. */
+const WIDTH = 96;
+
+/** Words of `text` in lines of at most `width` columns. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
   return lines.join('\n');
 }
 

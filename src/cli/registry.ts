@@ -30,41 +30,38 @@ export const df = defineCommand({
   name: 'df',
   summary: 'Show docker disk usage with exact bytes and layer-aware reclaimable space',
   usage: '[OPTIONS]',
-  description:
-    'Show docker disk usage with exact bytes.\n\n' +
-    'Images RECLAIMABLE is what removing every image that no container uses would really free:\n' +
-    'a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
+  description: [
+    'Show docker disk usage with exact bytes.',
+    'Images RECLAIMABLE is what removing every image that no container uses would really free: a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
+  ],
   options: dfOptions,
   load: () => import('./commands/df.js'),
 });
 
-export const images = defineCommand({
+/** A listing: images, or unused ones; both take REPOSITORY[:TAG] and the same filters. */
+function listing<Opts extends typeof listingOptions>(spec: Pick<CommandSpec<Opts>, 'name' | 'summary' | 'description' | 'options' | 'load'> & { aliases?: string[] }): CommandSpec<Opts> {
+  return defineCommand({ ...spec, usage: '[OPTIONS] [REPOSITORY[:TAG]]', arguments: { kind: 'images', max: 1 } });
+}
+
+export const images = listing({
   name: 'images',
   aliases: ['ls'],
   summary: 'List images with exact sizes, sorted and filtered',
-  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
-  description:
-    'List images with exact sizes, one row per reference, largest first.\n\n' +
-    'UNIQUE is what removing the image alone frees: the bytes of layers no other image holds.\n' +
-    'REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with\n' +
-    'AND. --match and --exclude test regular expressions against "repository:tag" (an untagged\n' +
-    'image is "<none>:<none>"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as\n' +
-    "in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
+  description: [
+    'List images with exact sizes, one row per reference, largest first.',
+    "UNIQUE is what removing the image alone frees: the bytes of layers no other image holds. REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with AND. --match and --exclude test regular expressions against \"repository:tag\" (an untagged image is \"<none>:<none>\"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
+  ],
   options: imagesOptions,
-  arguments: { kind: 'images', max: 1 },
   load: () => import('./commands/images.js'),
 });
 
-export const unused = defineCommand({
+export const unused = listing({
   name: 'unused',
   summary: 'List the images no container uses, and what removing them frees',
-  usage: '[OPTIONS] [REPOSITORY[:TAG]]',
-  description:
-    'List the images that no container, running or stopped, uses (by image ID), and exactly how\n' +
-    'many bytes removing them all would free: a layer another image still holds frees nothing, a\n' +
-    'layer shared only by these images counts once.',
+  description: [
+    'List the images that no container, running or stopped, uses (by image ID), and exactly how many bytes removing them all would free: a layer another image still holds frees nothing, a layer shared only by these images counts once.',
+  ],
   options: listingOptions,
-  arguments: { kind: 'images', max: 1 },
   load: () => import('./commands/unused.js'),
 });
 
@@ -73,17 +70,11 @@ export const rm = defineCommand({
   aliases: ['rmi'],
   summary: 'Remove images by name, regex, age or size, safely, with a preview',
   usage: '[OPTIONS] [IMAGE...]',
-  description:
-    'Remove images selected by name (IMAGE: name, name:tag, full or short ID, name@digest) and/or\n' +
-    '--match. --unused, --dangling, --older-than, --newer-than and --larger-than narrow that\n' +
-    'selection, or select from all images when used alone. A selected tag is untagged; an image is\n' +
-    'deleted when none of its tags remains; an image ID or digest selects the image with all its tags.\n\n' +
-    'Never removed: images a running container uses. Kept unless asked: images used by stopped\n' +
-    'containers (--with-containers), images that exist only on this host (--include-local, --save).\n' +
-    'Shows the plan and asks first; -f skips the question; --dry-run only shows the plan.\n' +
-    '--save and --include-local cannot be combined (one keeps a copy, the other does not).\n\n' +
-    "--match and --exclude patterns are RE2 syntax, as in Go's regexp (no backreferences or\n" +
-    'lookaround, matched in linear time), tested against "repository:tag"; an empty one is refused.',
+  description: [
+    'Remove images selected by name (IMAGE: name, name:tag, full or short ID, name@digest) and/or --match. --unused, --dangling, --older-than, --newer-than and --larger-than narrow that selection, or select from all images when used alone. A selected tag is untagged; an image is deleted when none of its tags remains; an image ID or digest selects the image with all its tags.',
+    'Never removed: images a running container uses. Kept unless asked: images used by stopped containers (--with-containers), images that exist only on this host (--include-local, --save). Shows the plan and asks first; -f skips the question; --dry-run only shows the plan. --save and --include-local cannot be combined (one keeps a copy, the other does not).',
+    "--match and --exclude patterns are RE2 syntax, as in Go's regexp (no backreferences or lookaround, matched in linear time), tested against \"repository:tag\"; an empty one is refused.",
+  ],
   options: rmOptions,
   arguments: { kind: 'images' },
   load: () => import('./commands/rm.js'),
@@ -93,24 +84,13 @@ export const prune = defineCommand({
   name: 'prune',
   summary: 'Remove stopped containers, unused images, networks, volumes and build cache, safely, with a preview',
   usage: '[OPTIONS]',
-  description:
-    'With no category flag, remove what docker system prune removes: stopped containers (exited,\n' +
-    'created, dead), dangling images, unused networks and build cache, in that order, so an image\n' +
-    'used only by a container the sweep removes goes too. -a adds every unused image (and all unused\n' +
-    'build cache); --volumes adds unused anonymous volumes, --all-volumes named ones too, on every engine.\n' +
-    '--containers, --images, --networks, --build-cache pick only those categories (with --volumes\n' +
-    'or --all-volumes if given).\n\n' +
-    '--until: containers by when they stopped; images by when they were last used where known (the\n' +
-    'newest stop time of a container made from them, else when they were tagged or pulled here, else\n' +
-    'when they were created); networks by when they were created; build cache by when it was last\n' +
-    'used. Volumes have no such time: one stays while a container it belongs to stays.\n\n' +
-    '--keep-under SIZE: remove unused images, least recently used first, only until all images\n' +
-    'together take at most SIZE; if images in use or protected keep it above, says by how much.\n\n' +
-    'Never removed: running containers and what they use. Kept unless asked: images that exist only\n' +
-    'on this host (--include-local, --save). Networks are kept while any container, even a stopped\n' +
-    'one that stays, is attached. Build-cache records have no labels: --filter label leaves them.\n\n' +
-    'Refused as meaningless or contradictory (exit 125): --quiet with --json, --save with\n' +
-    '--include-local, --keep-under with category flags that leave out --images.',
+  description: [
+    'With no category flag, remove what docker system prune removes: stopped containers (exited, created, dead), dangling images, unused networks and build cache, in that order, so an image used only by a container the sweep removes goes too. -a adds every unused image (and all unused build cache); --volumes adds unused anonymous volumes, --all-volumes named ones too, on every engine. --containers, --images, --networks, --build-cache pick only those categories (with --volumes or --all-volumes if given).',
+    '--until: containers by when they stopped; images by when they were last used where known (the newest stop time of a container made from them, else when they were tagged or pulled here, else when they were created); networks by when they were created; build cache by when it was last used. Volumes have no such time: one stays while a container it belongs to stays.',
+    '--keep-under SIZE: remove unused images, least recently used first, only until all images together take at most SIZE; if images in use or protected keep it above, says by how much.',
+    'Never removed: running containers and what they use. Kept unless asked: images that exist only on this host (--include-local, --save). Networks are kept while any container, even a stopped one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
+    'Refused as meaningless or contradictory (exit 125): --quiet with --json, --save with --include-local, --keep-under with category flags that leave out --images.',
+  ],
   options: pruneOptions,
   load: () => import('./commands/prune.js'),
 });

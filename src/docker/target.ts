@@ -22,8 +22,12 @@ export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = 
   const text = env.DOCKER_TIDY_TIMEOUT?.trim();
   const timeoutSeconds = text ? Number(text) : undefined;
   const valid = timeoutSeconds === undefined || (/^\d+(\.\d+)?$/.test(text!) && timeoutSeconds > 0 && timeoutSeconds <= 86_400);
+  // docker 28 sets DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND to the plugin's own path when it runs
+  // it for shell completion: running that would run docker tidy again, so docker from PATH then.
+  const original = env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND;
+  const isPlugin = original !== undefined && /(?:^|[\\/])docker-[a-z][a-z0-9]*(?:\.exe)?$/.test(original);
   return {
-    binary: env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || 'docker',
+    binary: original && !isPlugin ? original : 'docker',
     globals,
     env,
     signal,

@@ -5,6 +5,7 @@ import { parseCommandArgs } from '../../src/cli/args.js';
 import { commands, df, findCommand, rm, type AnyCommand } from '../../src/cli/registry.js';
 import { removalRequest } from '../../src/cli/requests.js';
 import { unixSocketOf } from '../../src/docker/engine.js';
+import { dockerTarget } from '../../src/docker/target.js';
 import { UsageError } from '../../src/errors.js';
 
 const NOW = 1_700_000_000;
@@ -189,5 +190,21 @@ describe('unixSocketOf (what docker context inspect says)', () => {
     ['another shape', '{"Endpoints":{}}'],
   ])('leaves %s to docker (dial-stdio)', (_, answer) => {
     expect(unixSocketOf(answer)).toBeUndefined();
+  });
+});
+
+describe('dockerTarget', () => {
+  const target = (env: NodeJS.ProcessEnv) => dockerTarget({ argv: [], debug: false }, new AbortController().signal, env);
+  it('runs the docker that ran the plugin, but never the plugin itself (docker 28 names it for completion)', () => {
+    expect(target({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/usr/local/bin/docker' }).binary).toBe('/usr/local/bin/docker');
+    expect(target({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/root/.docker/cli-plugins/docker-tidy' }).binary).toBe('docker');
+    expect(target({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'C:\\Users\\x\\.docker\\cli-plugins\\docker-tidy.exe' }).binary).toBe('docker');
+    expect(target({}).binary).toBe('docker');
+  });
+
+  it('says what is wrong with DOCKER_TIDY_TIMEOUT, and takes a good one', () => {
+    expect(target({ DOCKER_TIDY_TIMEOUT: 'abc' }).badTimeout).toMatch(/^invalid DOCKER_TIDY_TIMEOUT "abc"/);
+    expect(target({ DOCKER_TIDY_TIMEOUT: '30' })).toMatchObject({ timeoutMs: 30_000 });
+    expect(target({ DOCKER_TIDY_TIMEOUT: '30' }).badTimeout).toBeUndefined();
   });
 });
