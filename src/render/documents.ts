@@ -296,6 +296,9 @@ export function pruneDocument(plan: PrunePlan, outcome: PruneOutcome | undefined
       ...(outcome?.volumes.failed ?? []).map((f) => ({ kind: 'volume' as const, id: f.item.name, name: f.item.name, error: f.error })),
       ...(outcome?.buildCache.failed ?? []).map((f) => ({ kind: 'buildCache' as const, id: f.item.id, error: f.error })),
     ],
+    // The whole sweep's figures, not only its containers' and images'.
+    estimatedBytes: plan.estimatedBytes,
+    exact: plan.exact,
     cachedBytes: outcome ? freed.cachedBytes : plan.cachedBytes,
     volumes: had(plan.volumes, outcome?.volumes.removed).map((v) => ({ name: v.name, anonymous: v.anonymous, bytes: Math.max(0, v.size) })),
     networks: had(plan.networks, outcome?.networks.removed).map((n) => ({ id: n.id, name: n.name })),

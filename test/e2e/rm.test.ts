@@ -230,7 +230,7 @@ describeE2E('docker tidy rm: --save and the question on a terminal', () => {
     expect(created.status).toBe(201);
     child.stdin.write('y\n');
     expect(await exited).toBe(1);
-    expect(out).toMatch(/failed: postgres:13-beta2 \([0-9a-f]{12}\): .*(must force|is using|being used)/);
+    expect(out).toMatch(/failed to remove image postgres:13-beta2 \([0-9a-f]{12}\): .*(must force|is using|being used)/);
     expect((await engine('GET', '/images/postgres:13-beta2/json', host)).status).toBe(200);
     expect((await engine('GET', '/images/busybox:latest/json', host)).status).toBe(404);
   });

@@ -121,5 +121,9 @@ describe('--json documents keep the shape of their schema version', () => {
     const after: PruneDocumentV1 = pruneDocument(plan, pruneOutcome(plan, steps, done(steps.length), false), freed);
     expectShapeOf('prune', planned);
     expectShapeOf('prune', after);
+    // The sweep's own figures, every category in them.
+    const c = planned.estimatedBytesByCategory;
+    expect(planned.estimatedBytes).toBe(c.containers + c.images + c.volumes + c.buildCache);
+    expect(planned.exact).toBe(plan.exact);
   });
 });
