@@ -1,6 +1,6 @@
 // Which docker to run and how: the binary, docker's global options, the environment, the limits.
 // Kept apart from the module that runs docker so that help and completion load nothing heavy.
-import type { GlobalOptions } from '../plugin/invocation.js';
+import type { GlobalOptions } from '../core/globals.js';
 
 /** How to run docker: which binary, with which global options, environment and limits. */
 export interface DockerTarget {

@@ -1,5 +1,6 @@
 // How docker ran us. The CLI parses its own global flags, then execs the plugin with the FULL
 // original argument list: `docker --context foo tidy df` runs `docker-tidy --context foo tidy df`.
+import type { GlobalOptions } from '../core/globals.js';
 import { UsageError } from '../errors.js';
 
 /** docker's global flags (cmd/docker/docker.go, cli/flags/options.go) that take a value. */
@@ -23,16 +24,6 @@ const BOOL_FLAGS: Record<string, string> = {
   '--tls': 'tls',
   '--tlsverify': 'tlsverify',
 };
-
-/** docker's global options as given, to prepend unchanged to every child docker call. */
-export interface GlobalOptions {
-  /** The tokens exactly as the user wrote them. */
-  argv: string[];
-  host?: string;
-  context?: string;
-  config?: string;
-  debug: boolean;
-}
 
 export type Invocation =
   | { kind: 'run'; globals: GlobalOptions; args: string[] }
