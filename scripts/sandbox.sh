@@ -32,6 +32,11 @@ EOT
 
 case "$cmd" in
   start)
+    # Said before anything starts: a private dockerd needs root.
+    if [ "$(id -u)" != 0 ]; then
+      echo "the sandbox runs a private dockerd of its own, which needs root: run it as root (sudo npm run sandbox)" >&2
+      exit 1
+    fi
     if [ -f "$dir/env" ] && bash "$here/daemon.sh" status "$dir" > /dev/null 2>&1; then
       echo "the sandbox already runs in $dir" >&2
       instructions
@@ -39,9 +44,12 @@ case "$cmd" in
     fi
     mkdir -p "$dir"
     : > "$marker"
+    echo "starting a private dockerd in $dir (the first start of an engine other than 20.10 downloads it from Debian)..." >&2
     bash "$here/daemon.sh" start "$@" "$dir" > /dev/null
-    echo "building the sample world (pulled, built, dangling and shared images; containers; volumes)..." >&2
-    if ! bash "$here/world.sh" "$dir" 2> "$dir/world.log"; then
+    echo "building the sample world (about a minute):" >&2
+    # world.sh's progress lines ("world: 3/7 ...") are shown as they come; everything goes to world.log.
+    { bash "$here/world.sh" "$dir" 2>&1 || echo "world: failed"; } | tee "$dir/world.log" | sed -un 's/^world: /  /p' >&2
+    if grep -q '^world: failed$' "$dir/world.log"; then
       cat "$dir/world.log" >&2
       echo "building the world failed; stopping the sandbox" >&2
       bash "$here/daemon.sh" stop "$dir" || true
@@ -61,6 +69,11 @@ case "$cmd" in
     if [ -f "$marker" ]; then
       rm -rf "$dir"
       echo "sandbox stopped and removed" >&2
+      if [ "${DOCKER_HOST:-}" = "unix://$dir/docker.sock" ]; then
+        echo "this shell's DOCKER_HOST still names it: unset DOCKER_HOST" >&2
+      else
+        echo "if you exported its DOCKER_HOST, unset it: unset DOCKER_HOST" >&2
+      fi
     else
       echo "sandbox stopped; $dir has no sandbox marker, so it was left in place" >&2
     fi

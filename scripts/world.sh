@@ -58,6 +58,9 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# One line of progress on stderr ("world: 2/7 ..."), for the sandbox to show while it waits.
+step() { echo "world: $*" >&2; }
+
 # Runs a command quietly; on failure shows what it said and fails.
 q() {
   if ! "$@" > "$work/out" 2>&1; then
@@ -91,6 +94,7 @@ publish_and_pull() { # local-image name:tag [pull-reference]
 }
 
 # Official images, each its own imported rootfs.
+step "1/7 official images, pulled through the registry mirror (alpine, busybox, mongo, postgres)"
 for spec in alpine:3.19:1500000 busybox:latest:800000 mongo:latest:2500000 postgres:13:3000000; do
   name=${spec%:*}; pad=${spec##*:}
   stage=${name//[:\/]/-}
@@ -102,6 +106,7 @@ for spec in alpine:3.19:1500000 busybox:latest:800000 mongo:latest:2500000 postg
 done
 
 # The betas share their base layer and add one layer each.
+step "2/7 postgres betas sharing a base layer"
 rootfs_tar pgbase 2000000
 q $D import "$work/pgbase.tar" stage/pgbase
 for beta in 1 2; do
@@ -118,6 +123,7 @@ q $D import "$work/teamapp.tar" "$TIDY_REGISTRY/team/app:1"
 q $D push "$TIDY_REGISTRY/team/app:1"
 
 # Local builds with the legacy builder: parents, intermediate images, several kinds of step.
+step "3/7 local builds with the legacy builder (myapp)"
 mkdir -p "$work/myapp"
 head -c 400000 /dev/urandom > "$work/myapp/app.bin"
 cat > "$work/myapp/Dockerfile" <<'EOF'
@@ -137,12 +143,14 @@ printf 'FROM myapp:1.0\nRUN head -c 150000 /dev/urandom > /app/patch\nRUN rm /ap
 legacy_build myapp:1.1 "$work/myapp11"
 
 # BuildKit: leaves build cache behind.
+step "4/7 a BuildKit build (webapp) and its build cache"
 mkdir -p "$work/webapp"
 head -c 300000 /dev/urandom > "$work/webapp/site.bin"
 printf 'FROM busybox:latest\nRUN head -c 200000 /dev/urandom > /www\nCOPY site.bin /site.bin\n' > "$work/webapp/Dockerfile"
 DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t webapp:latest "$work/webapp"
 
 # The same tag built twice: the first build becomes dangling.
+step "5/7 a tag built twice, a tag that moved on"
 for i in 1 2; do
   mkdir -p "$work/tool$i"
   printf 'FROM busybox:latest\nRUN head -c %d /dev/urandom > /tool\n' $((100000 * i)) > "$work/tool$i/Dockerfile"
@@ -158,6 +166,7 @@ q $D create --network none --name pinned-old moving:tag sh
 legacy_build moving:tag "$work/moving2"
 
 # Volumes and containers.
+step "6/7 volumes and containers"
 q $D volume create app-data
 q $D volume create old-data
 q $D run --network none --name fill-old -v old-data:/data alpine:3.19 sh -c 'head -c 300000 /dev/urandom > /data/x'
@@ -175,6 +184,7 @@ digest=$($D image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' 
 q $D create --network none --name by-digest "$digest" sh
 
 # Wait until the running container has written its data.
+step "7/7 waiting for the running container"
 for _ in $(seq 50); do
   [ "$($D exec web-running ls /data 2> /dev/null)" = x ] && break
   sleep 0.1

@@ -9,7 +9,8 @@
 //   child (legacy-builder intermediates), and so on up the chain.
 // A layer is freed when the last image holding it goes.
 import { repositoryOf, type Reference } from './reference.js';
-import type { Container, Image } from './snapshot.js';
+import { SharedBuildCache } from './build-cache.js';
+import type { BuildCacheRecord, Container, Image, Layer, Snapshot } from './snapshot.js';
 
 /** What one reference removal did in the model. */
 export interface RemovalEffect {
@@ -169,3 +170,44 @@ function isSingleRepository(refs: readonly string[]): boolean {
   if (refs.filter((r) => !isDigest(r)).length > 1) return false;
   return new Set(refs.map(repositoryOf)).size === 1;
 }
+
+/**
+ * Replays reference removals in order on the image store model: what each deletes or only
+ * untags, the bytes it frees, and those of them that stay on disk in the build cache.
+ */
+export class RemovalReplay {
+  readonly model: ImageStoreModel;
+  /** The shared build-cache records the removals so far leave as the cache's own (classic store). */
+  readonly cachedRecords: BuildCacheRecord[] = [];
+  private readonly cache: SharedBuildCache;
+  private readonly layerOf: Map<string, Layer>;
+
+  /** `containersGone`: removed before any image. */
+  constructor(snapshot: Snapshot, containersGone: readonly Container[] = []) {
+    this.model = new ImageStoreModel(snapshot.images, snapshot.containers);
+    for (const c of containersGone) this.model.removeContainer(c);
+    this.cache = new SharedBuildCache(snapshot.buildCache, snapshot.imageStore ?? 'classic', snapshot.buildCacheKnown !== false);
+    this.layerOf = new Map(snapshot.images.flatMap((i) => i.layers.map((l) => [l.chainId, l] as const)));
+  }
+
+  /** Removes `refs` of `image` in order, stopping at the first the daemon would refuse. */
+  apply(image: Image, refs: readonly Reference[]): { done: Reference[]; refused?: string; action: 'delete' | 'untag'; bytes: number; cachedBytes: number } {
+    let freed = 0;
+    let cachedBytes = 0;
+    const done: Reference[] = [];
+    for (const ref of refs) {
+      const effect = this.model.remove(image.id, ref);
+      if (effect.refused) return { done, refused: effect.refused, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
+      done.push(ref);
+      freed += effect.freedBytes;
+      for (const chainId of effect.freedLayers) {
+        const cached = this.cache.claim(this.layerOf.get(chainId)!);
+        if (!cached) continue;
+        cachedBytes += cached.bytes;
+        if (cached.record) this.cachedRecords.push(cached.record);
+      }
+    }
+    return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
+  }
+}
+

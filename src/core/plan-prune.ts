@@ -4,7 +4,8 @@
 // Pure: the executor only carries the plan out.
 import type { Pattern } from './patterns.js';
 import { removalSteps, type Step } from './operations.js';
-import { planRemoval, RemovalReplay, type KeptImage, type PlannedRemoval, type RemovalPlan } from './plan-removal.js';
+import { RemovalReplay } from './image-store.js';
+import { planRemoval, type KeptImage, type PlannedRemoval, type RemovalPlan } from './plan-removal.js';
 import { imagesTotalBytes } from './usage.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type SnapshotNeeds, type Volume } from './snapshot.js';
 

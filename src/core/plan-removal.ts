@@ -1,11 +1,10 @@
 // Planning `docker tidy rm`: what goes (untag or delete), what stays and why, in which order, and
 // how many bytes it frees. Pure: the executor only carries the plan out.
 import type { Pattern } from './patterns.js';
-import { ImageStoreModel } from './image-store.js';
+import { ImageStoreModel, RemovalReplay } from './image-store.js';
 import { referenceOf, repositoryOf, type Reference } from './reference.js';
 import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
-import { SharedBuildCache } from './build-cache.js';
-import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Snapshot, type SnapshotNeeds } from './snapshot.js';
+import { isActive, type BuildCacheRecord, type Container, type Image, type Snapshot, type SnapshotNeeds } from './snapshot.js';
 import { analyzeImages, childrenFirst, listedImages, type ImageUsage } from './usage.js';
 
 /** What the user asked to remove. */
@@ -255,46 +254,6 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     estimatedBytes: removals.reduce((s, r) => s + r.bytes, 0) + containerBytes,
     exact: removals.every((r) => r.action === 'untag' || byId.get(r.image.id)!.exact) && containers.every((c) => c.sizeRw >= 0),
   };
-}
-
-/**
- * Replays reference removals in order on the image store model: what each deletes or only
- * untags, the bytes it frees, and those of them that stay on disk in the build cache.
- */
-export class RemovalReplay {
-  readonly model: ImageStoreModel;
-  /** The shared build-cache records the removals so far leave as the cache's own (classic store). */
-  readonly cachedRecords: BuildCacheRecord[] = [];
-  private readonly cache: SharedBuildCache;
-  private readonly layerOf: Map<string, Layer>;
-
-  /** `containersGone`: removed before any image. */
-  constructor(snapshot: Snapshot, containersGone: readonly Container[] = []) {
-    this.model = new ImageStoreModel(snapshot.images, snapshot.containers);
-    for (const c of containersGone) this.model.removeContainer(c);
-    this.cache = new SharedBuildCache(snapshot.buildCache, snapshot.imageStore ?? 'classic', snapshot.buildCacheKnown !== false);
-    this.layerOf = new Map(snapshot.images.flatMap((i) => i.layers.map((l) => [l.chainId, l] as const)));
-  }
-
-  /** Removes `refs` of `image` in order, stopping at the first the daemon would refuse. */
-  apply(image: Image, refs: readonly Reference[]): { done: Reference[]; refused?: string; action: 'delete' | 'untag'; bytes: number; cachedBytes: number } {
-    let freed = 0;
-    let cachedBytes = 0;
-    const done: Reference[] = [];
-    for (const ref of refs) {
-      const effect = this.model.remove(image.id, ref);
-      if (effect.refused) return { done, refused: effect.refused, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
-      done.push(ref);
-      freed += effect.freedBytes;
-      for (const chainId of effect.freedLayers) {
-        const cached = this.cache.claim(this.layerOf.get(chainId)!);
-        if (!cached) continue;
-        cachedBytes += cached.bytes;
-        if (cached.record) this.cachedRecords.push(cached.record);
-      }
-    }
-    return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
-  }
 }
 
 /** A selected image that passed the protections, with the references to remove in order. */

@@ -1,6 +1,7 @@
 // Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
-import { ImageStoreModel } from './image-store.js';
+import { RemovalReplay } from './image-store.js';
+import { referenceOf } from './reference.js';
 import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
 
 /** An image with its layer accounting and the containers that use it. */
@@ -165,10 +166,11 @@ export function layerBytesFreed(images: readonly Image[], removedIds: ReadonlySe
  * built on one of them, or a container, still holds.
  */
 export function reclaimableBytes(snapshot: Snapshot, ids: ReadonlySet<string>): number {
-  const model = new ImageStoreModel(snapshot.images, snapshot.containers);
+  const replay = new RemovalReplay(snapshot);
   let freed = 0;
   for (const image of childrenFirst(snapshot.images.filter((i) => ids.has(i.id)), snapshot.images)) {
-    freed += model.removeEverything(image.id).freedBytes;
+    // Every name, then the image: what docker image prune does. BuildKit's layers stay in its cache.
+    freed += replay.apply(image, [...image.tags, ...image.digests, image.id].map(referenceOf)).bytes;
   }
   return freed;
 }
