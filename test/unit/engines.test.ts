@@ -38,6 +38,8 @@ describe.each([
   ['20.10', '20.10', 'classic'],
   ['26', '26.1', 'classic'],
   ['26-containerd', '26.1', 'containerd'],
+  ['28.5', '28.5', 'classic'],
+  ['28.5-containerd', '28.5', 'containerd'],
 ] as const)('engine %s (captured)', (engine, version, store) => {
   const fixture = load(engine);
   const { df, snapshot } = snapshotOf(fixture);
