@@ -95,7 +95,7 @@ describe.each([
     if (store === 'classic') expect(derived).toBeGreaterThan(3);
   });
 
-  it('build-cache records carry their parents (engine 26 sends them as " Parents")', () => {
+  it('build-cache records carry their parents (engines 26 and 28.5 send them as " Parents")', () => {
     const withParents = snapshot.buildCache.filter((b) => (b.parents ?? []).length > 0);
     expect(withParents.length).toBeGreaterThan(0);
     const ids = new Set(snapshot.buildCache.map((b) => b.id));
