@@ -1,11 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
-// The end-to-end suite runs once per engine, each against its own private daemon and world:
-// all three by default; TIDY_E2E_ENGINES picks some (comma-separated: 20.10, 26, 26-containerd).
-const ALL_ENGINES = ['20.10', '26', '26-containerd'];
-const DEFAULT_ENGINES = ALL_ENGINES;
+// The end-to-end suite runs once per engine, each against its own private daemon and world.
+// `npm test` on a workstation: engine 20.10 only (minutes). With CI=true the CI matrix: 20.10
+// (classic store), 28.5 (classic) and 28.5 with the containerd image store. TIDY_E2E_ENGINES picks
+// others (comma-separated, from ALL_ENGINES), or "all".
+// (test/support/daemon.ts's ENGINES, repeated: the config must not load the daemon support.)
+const ALL_ENGINES = ['20.10', '26', '26-containerd', '28.5', '28.5-containerd'];
+const CI_ENGINES = ['20.10', '28.5', '28.5-containerd'];
+const DEFAULT_ENGINES = process.env.CI === 'true' ? CI_ENGINES : ['20.10'];
 const wanted = process.env.TIDY_E2E_ENGINES?.trim();
-const engines = !wanted ? DEFAULT_ENGINES : wanted === 'all' ? ALL_ENGINES : wanted.split(',').map((e) => e.trim());
+const engines = !wanted ? DEFAULT_ENGINES : wanted === 'all' ? ALL_ENGINES : wanted.split(',').map((e) => e.trim()).filter(Boolean);
+const unknown = engines.filter((e) => !ALL_ENGINES.includes(e));
+if (unknown.length) throw new Error(`TIDY_E2E_ENGINES: unknown engine ${unknown.join(', ')} (known: ${ALL_ENGINES.join(', ')}, or all)`);
 
 export default defineConfig({
   test: {
@@ -13,7 +19,7 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       ...engines.map((engine) => ({
         test: {
-          // The engine and store are in every test's name: "|e2e engine 26-containerd| ...".
+          // The engine and store are in every test's name: "|e2e engine 28.5-containerd| ...".
           name: `e2e engine ${engine}`,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Captures the Engine API answers the snapshot is built from, on each engine and store, for the
-// unit tests: `node scripts/capture-fixtures.mjs [20.10] [26] [26-containerd]` (default: all).
+// unit tests: `node scripts/capture-fixtures.mjs [20.10] [26] [26-containerd] [28.5] [28.5-containerd]`
+// (default: all).
 // For each engine it starts a private daemon (scripts/daemon.sh), builds the fixture world
 // (scripts/world.sh), records the daemon's /version, the store part of /info (Driver,
 // DriverStatus) and the raw answers of /system/df, /images/json (all=1: intermediate images too),
@@ -13,7 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const ENGINES = { '20.10': ['--engine', '20.10'], 26: ['--engine', '26'], '26-containerd': ['--engine', '26', '--containerd-store'] };
+const ENGINES = {
+  '20.10': ['--engine', '20.10'],
+  26: ['--engine', '26'],
+  '26-containerd': ['--engine', '26', '--containerd-store'],
+  28.5: ['--engine', '28.5'],
+  '28.5-containerd': ['--engine', '28.5', '--containerd-store'],
+};
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ENGINES);
 for (const engine of wanted) if (!ENGINES[engine]) throw new Error(`unknown engine ${engine}: ${Object.keys(ENGINES).join(', ')}`);
 
@@ -40,8 +47,11 @@ for (const engine of wanted) {
     sh('world.sh', [dir]);
     const socket = join(dir, 'docker.sock');
     const version = await get(socket, '/version');
-    // The newest API shape docker tidy parses (src/docker/engine.ts): the daemon's, capped at 1.51.
-    const api = Number(version.ApiVersion) > 1.51 ? '1.51' : version.ApiVersion;
+    // The version docker tidy asks for (src/docker/engine.ts negotiateApiVersion): the daemon's,
+    // capped at 1.55; from 1.52 /system/df lists its objects only with verbose=1 (read-snapshot.ts).
+    const [major, minor] = version.ApiVersion.split('.').map(Number);
+    const api = major > 1 || minor > 55 ? '1.55' : version.ApiVersion;
+    const dfQuery = major > 1 || minor >= 52 ? '?verbose=1' : '';
     const images = await get(socket, `/v${api}/images/json?all=1`);
     const { Driver, DriverStatus } = await get(socket, `/v${api}/info`);
     const perImage = {};
@@ -54,7 +64,7 @@ for (const engine of wanted) {
       version: { Version: version.Version, ApiVersion: version.ApiVersion, MinAPIVersion: version.MinAPIVersion, Os: version.Os, Arch: version.Arch },
       apiVersion: api,
       info: { Driver, DriverStatus },
-      systemDf: await get(socket, `/v${api}/system/df`),
+      systemDf: await get(socket, `/v${api}/system/df${dfQuery}`),
       images,
       containers: await get(socket, `/v${api}/containers/json?all=1`),
       perImage,

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # A private, throwaway Docker daemon and a local registry that serves as its Docker Hub mirror.
 #
-#   scripts/daemon.sh start [--engine 20.10|26] [--containerd-store] DIR
+#   scripts/daemon.sh start [--engine 20.10|26|28.5] [--containerd-store] DIR
 #   scripts/daemon.sh stop DIR       stop both, end their containers and shims, unmount, clean up
 #   scripts/daemon.sh status DIR     exit 0 when both run, 3 when not
 #
 # start writes DIR/env, shell-sourceable KEY=VALUE lines:
 #   DOCKER_HOST=unix://DIR/docker.sock  TIDY_TEST_TOKEN=...  TIDY_REGISTRY=127.0.0.1:PORT
-#   TIDY_DATA_ROOT=DIR/data  TIDY_ENGINE=20.10|26|26-containerd  TIDY_DIR=DIR
+#   TIDY_DATA_ROOT=DIR/data  TIDY_ENGINE=20.10|26|26-containerd|28.5|28.5-containerd  TIDY_DIR=DIR
 # and DIR/token (the token alone). The daemon carries the label docker-tidy-test=<token>: tests
 # refuse to delete anything on a daemon without the label of a daemon their own run started.
 #
 # Engine 20.10 is Debian bookworm's docker.io (/usr/sbin/dockerd). Engine 26 is Debian trixie's
-# docker.io and containerd, unpacked once with dpkg -x into
-# ${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-tidy-test}/engine26 (nothing is
-# installed system-wide); it runs with bookworm's runc. --containerd-store turns on the containerd
-# image store (features.containerd-snapshotter) instead of the overlay2 graph driver.
+# docker.io 26.1 and containerd 1.7, engine 28.5 Debian sid's docker.io 28.5 and containerd 2.1,
+# each unpacked once with dpkg -x into
+# ${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-tidy-test}/engine26 or engine28.5
+# (nothing is installed system-wide); both run with bookworm's runc (sid's needs glibc 2.38, so
+# any runc in the unpacked tree is removed). --containerd-store (engines 26 and 28.5) turns on the
+# containerd image store (features.containerd-snapshotter) instead of the overlay2 graph driver.
 #
 # Everything lives under DIR and a short exec-root /tmp/dt-XXXXXX (unix socket paths are limited
 # to 108 bytes). The system's daemon, /var/lib/docker and /etc/docker are never used: the daemon
@@ -24,7 +26,7 @@ set -euo pipefail
 
 prog=$(basename "$0")
 usage() {
-  echo "usage: $prog start [--engine 20.10|26] [--containerd-store] DIR | stop DIR | status DIR" >&2
+  echo "usage: $prog start [--engine 20.10|26|28.5] [--containerd-store] DIR | stop DIR | status DIR" >&2
   exit 2
 }
 die() { echo "$prog: $*" >&2; exit 1; }
@@ -47,9 +49,10 @@ done
 case "$engine" in
   20|20.10) engine=20.10 ;;
   26|26.1) engine=26 ;;
-  *) die "unknown engine '$engine' (20.10 or 26)" ;;
+  28|28.5) engine=28.5 ;;
+  *) die "unknown engine '$engine' (20.10, 26 or 28.5)" ;;
 esac
-if $containerd_store && [ "$engine" != 26 ]; then die "--containerd-store needs --engine 26"; fi
+if $containerd_store && [ "$engine" = 20.10 ]; then die "--containerd-store needs --engine 26 or 28.5"; fi
 
 case "$cmd" in
   start) mkdir -p "$dir_arg" ;;
@@ -96,31 +99,43 @@ ensure_packages() {
   static_busybox || die "/bin/busybox is not a static busybox after installing busybox-static"
 }
 
-# Debian trixie's engine 26, unpacked once into a cache (a lock keeps parallel starts apart).
-engine26_root() {
-  local cache=${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/docker-tidy-test}/engine26
+# A newer Debian's docker.io and containerd, unpacked once into a cache (a lock keeps parallel
+# starts apart): engine_root NAME SUITE VERSION-PREFIX, e.g. engine_root engine26 trixie 26.1.
+# The suite moves on (sid especially): the unpacked dockerd must report VERSION-PREFIX, or the
+# setup fails saying which version it found.
+engine_root() {
+  local name=$1 suite=$2 want=$3
+  local cache=${TIDY_ENGINE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/docker-tidy-test}/$name
   mkdir -p "$cache"
   (
     flock 9
     if [ -x "$cache/root/usr/sbin/dockerd" ] && [ -x "$cache/root/usr/bin/containerd" ] && [ -f "$cache/root/.complete" ]; then
       exit 0
     fi
-    echo "$prog: fetching Debian trixie's docker.io and containerd into $cache (once)" >&2
+    echo "$prog: fetching Debian $suite's docker.io and containerd into $cache (once)" >&2
     local t
     t=$(mktemp -d "$cache/fetch-XXXXXX")
     trap 'rm -rf "$t"' EXIT
-    printf 'deb http://deb.debian.org/debian trixie main\n' > "$t/sources.list"
+    printf 'deb http://deb.debian.org/debian %s main\n' "$suite" > "$t/sources.list"
     mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/debs" "$t/root"
     local a=(-o "Dir::Etc::SourceList=$t/sources.list" -o Dir::Etc::SourceParts=/dev/null
       -o "Dir::State::Lists=$t/lists" -o "Dir::Cache=$t/cache" -o APT::Sandbox::User=root)
-    apt-get "${a[@]}" update -qq >&2 || { echo "$prog: apt-get update for trixie failed" >&2; exit 1; }
+    apt-get "${a[@]}" update -qq >&2 || { echo "$prog: apt-get update for $suite failed" >&2; exit 1; }
     (cd "$t/debs" && apt-get "${a[@]}" download docker.io containerd >&2) ||
-      { echo "$prog: downloading trixie's docker.io and containerd failed" >&2; exit 1; }
+      { echo "$prog: downloading $suite's docker.io and containerd failed" >&2; exit 1; }
     for f in "$t"/debs/*.deb; do dpkg -x "$f" "$t/root" || exit 1; done
     [ -x "$t/root/usr/sbin/dockerd" ] && [ -x "$t/root/usr/bin/containerd" ] || exit 1
+    # Bookworm's runc (glibc 2.36) runs the containers: a newer suite's runc needs a newer glibc.
+    rm -f "$t/root/usr/sbin/runc" "$t/root/usr/bin/runc"
+    local v
+    v=$("$t/root/usr/sbin/dockerd" --version) || { echo "$prog: $suite's dockerd does not run here" >&2; exit 1; }
+    case "$v" in
+      "Docker version $want"*) ;;
+      *) echo "$prog: Debian $suite now has '$v', not engine $want" >&2; exit 1 ;;
+    esac
     (cd "$t/debs" && ls -- *.deb) > "$t/root/.complete" || exit 1
     rm -rf "$cache/root" && mv "$t/root" "$cache/root" || exit 1
-  ) 9> "$cache/.lock" || die "could not set up engine 26"
+  ) 9> "$cache/.lock" || die "could not set up engine $want (Debian $suite)"
   echo "$cache/root"
 }
 
@@ -198,13 +213,16 @@ start() {
   stop_all quiet # leftovers of an earlier run in the same DIR
 
   local dockerd=/usr/sbin/dockerd path=$PATH tag=20.10 r
-  if [ "$engine" = 26 ]; then
-    r=$(engine26_root)
+  if [ "$engine" != 20.10 ]; then
+    case "$engine" in
+      26) r=$(engine_root engine26 trixie 26.1) ;;
+      28.5) r=$(engine_root engine28.5 sid 28.5) ;;
+    esac
     dockerd=$r/usr/sbin/dockerd
-    # trixie's containerd and shims first; runc and docker-init stay bookworm's.
+    # The newer containerd and shims first; runc and docker-init stay bookworm's.
     path=$r/usr/bin:$r/usr/sbin:$PATH
-    tag=26
-    $containerd_store && tag=26-containerd
+    tag=$engine
+    $containerd_store && tag=$engine-containerd
   fi
   [ -x "$dockerd" ] || die "dockerd is missing: $dockerd"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A private daemon with the sample world, to try docker tidy without touching your own daemon.
-#   sh scripts/sandbox.sh [start] [--engine 20.10|26] [--containerd-store]
+#   sh scripts/sandbox.sh [start] [--engine 20.10|26|28.5] [--containerd-store]
 #                                  start it (root needed: it runs its own dockerd)
 #   sh scripts/sandbox.sh status   is it running?
 #   sh scripts/sandbox.sh stop     stop it and remove everything it made

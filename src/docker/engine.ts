@@ -14,8 +14,12 @@ import { describeDaemon, type DockerTarget } from './target.js';
 
 /** The oldest Engine API we speak: Docker 19.03. */
 export const MIN_API_VERSION = '1.40';
-/** The newest API shape we parse. /system/df changed shape at 1.52, so we ask for at most 1.51. */
-export const MAX_API_VERSION = '1.51';
+/**
+ * The newest Engine API we speak: 1.55 (Docker 29.6). Every answer docker tidy reads was checked
+ * against moby's API changelog and spec up to it: only /system/df changed shape (1.52), and raw.ts
+ * reads both shapes. A newer daemon is asked at this version; an older one at its own.
+ */
+export const MAX_API_VERSION = '1.55';
 
 /** An error response from the Engine API, with its HTTP status and the daemon's message. */
 export class EngineApiError extends TidyError {
@@ -34,6 +38,16 @@ export function compareApiVersions(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
   const [b1 = 0, b2 = 0] = b.split('.').map(Number);
   return a1 !== b1 ? a1 - b1 : a2 - b2;
+}
+
+/**
+ * The API version to ask a daemon whose own is `server` for: its own, capped at MAX_API_VERSION, as
+ * docker's client negotiates. Daemons of API 1.52 and newer are asked at 1.52 or newer, never held
+ * at 1.51: an engine may stop serving it (Docker 29.0 to 29.2 refuse anything below 1.44, and a
+ * daemon's `min-api-version` can raise its floor), and raw.ts reads /system/df's 1.52 shape. Pure.
+ */
+export function negotiateApiVersion(server: string): string {
+  return compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
 }
 
 /** A connection pool to one daemon; `close()` ends every docker process it started. */
@@ -83,7 +97,7 @@ export class EngineClient {
         'upgrade the Docker engine',
       );
     }
-    this.apiVersion = compareApiVersions(version, MAX_API_VERSION) > 0 ? MAX_API_VERSION : version;
+    this.apiVersion = negotiateApiVersion(version);
     return this;
   }
 

@@ -1,4 +1,4 @@
-// The raw JSON shapes the Engine API returns (API 1.40 to 1.51), validated on arrival: output we
+// The raw JSON shapes the Engine API returns (API 1.40 to 1.55), validated on arrival: output we
 // do not understand is an error that names the request, never silently skipped.
 import { z } from 'zod';
 
@@ -90,27 +90,78 @@ export const BuildCacheSummary = z.object({
 });
 export type BuildCacheSummary = z.infer<typeof BuildCacheSummary>;
 
-/** GET /system/df, in the shape before API 1.52. */
-export const SystemDf = z.object({
-  LayersSize: z.number().optional(),
-  Images: z
-    .array(ImageSummary)
+// A list the daemon may send as null or leave out: empty.
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
     .nullish()
-    .transform((v) => v ?? []),
-  Containers: z
-    .array(ContainerSummary)
-    .nullish()
-    .transform((v) => v ?? []),
-  Volumes: z
-    .array(VolumeSummary)
-    .nullish()
-    .transform((v) => v ?? []),
-  BuildCache: z
-    .array(BuildCacheSummary)
-    .nullish()
-    .transform((v) => v ?? []),
-});
+    .transform((v) => v ?? []);
+
+/**
+ * One section of GET /system/df from API 1.52 on (ImageUsage, ContainerUsage, ...). Every field is
+ * omitted when zero or empty; Items (the objects the older shape listed) only with verbose=1.
+ * ActiveCount and Reclaimable are the daemon's own figures, which docker tidy computes itself.
+ */
+const usageSection = <T extends z.ZodType>(item: T) =>
+  z
+    .object({ TotalCount: z.number().default(0), TotalSize: z.number().default(0), Items: list(item) })
+    .nullish();
+
+// The old fields. Until API 1.51 the whole answer; API 1.52 sends them beside the new sections
+// unless verbose=1 is asked; from 1.53 they go away (moby api/docs/CHANGELOG.md).
+const LEGACY_DF_FIELDS = ['LayersSize', 'Images', 'Containers', 'Volumes', 'BuildCache'] as const;
+const DF_SECTIONS = ['ImageUsage', 'ContainerUsage', 'VolumeUsage', 'BuildCacheUsage'] as const;
+
+/**
+ * GET /system/df in either shape, read into one form: the images' layer total (LayersSize; from
+ * API 1.52 ImageUsage.TotalSize, the same figure) and the four lists. The old fields are read when
+ * present; otherwise the sections, whose Items must then be all of TotalCount (an answer without
+ * them, as to a request without verbose=1, would otherwise read as an empty daemon).
+ */
+export const SystemDf = z
+  .object({
+    LayersSize: z.number().optional(),
+    Images: z.array(ImageSummary).nullish(),
+    Containers: z.array(ContainerSummary).nullish(),
+    Volumes: z.array(VolumeSummary).nullish(),
+    BuildCache: z.array(BuildCacheSummary).nullish(),
+    ImageUsage: usageSection(ImageSummary),
+    ContainerUsage: usageSection(ContainerSummary),
+    VolumeUsage: usageSection(VolumeSummary),
+    BuildCacheUsage: usageSection(BuildCacheSummary),
+  })
+  .superRefine((df, ctx) => {
+    if (!isSectioned(df)) return;
+    for (const key of DF_SECTIONS) {
+      const section = df[key];
+      if (section && section.Items.length !== section.TotalCount) {
+        ctx.addIssue({ code: 'custom', path: [key, 'Items'], message: `${section.Items.length} items listed of TotalCount ${section.TotalCount}` });
+      }
+    }
+  })
+  .transform((df) =>
+    isSectioned(df)
+      ? {
+          LayersSize: df.ImageUsage ? df.ImageUsage.TotalSize : undefined,
+          Images: df.ImageUsage?.Items ?? [],
+          Containers: df.ContainerUsage?.Items ?? [],
+          Volumes: df.VolumeUsage?.Items ?? [],
+          BuildCache: df.BuildCacheUsage?.Items ?? [],
+        }
+      : {
+          LayersSize: df.LayersSize,
+          Images: df.Images ?? [],
+          Containers: df.Containers ?? [],
+          Volumes: df.Volumes ?? [],
+          BuildCache: df.BuildCache ?? [],
+        },
+  );
 export type SystemDf = z.infer<typeof SystemDf>;
+
+// The API 1.52 shape: some section present and none of the old fields.
+function isSectioned(df: Partial<Record<(typeof LEGACY_DF_FIELDS)[number] | (typeof DF_SECTIONS)[number], unknown>>): boolean {
+  return DF_SECTIONS.some((k) => df[k] != null) && LEGACY_DF_FIELDS.every((k) => df[k] === undefined);
+}
 
 /** GET /networks. */
 export const NetworkSummary = z.object({

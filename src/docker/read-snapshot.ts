@@ -222,7 +222,7 @@ async function readSystemDf(client: EngineClient): Promise<unknown> {
   const deadline = Date.now() + client.target.timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     try {
-      return await client.getJson('/system/df', 'GET /system/df');
+      return await client.getJson(systemDfPath(client.apiVersion), 'GET /system/df');
     } catch (error) {
       const busy = error instanceof EngineApiError && /already running/i.test(error.daemonMessage);
       if (!busy || Date.now() + delay > deadline) throw error;
@@ -241,11 +241,21 @@ export async function readBuildCache(client: EngineClient): Promise<BuildCacheRe
   return expectShape(SystemDf, await readSystemDf(client), 'GET /system/df').BuildCache.map(toBuildCache);
 }
 
+/**
+ * The /system/df request at `apiVersion`, for one object type or all. From API 1.52 the objects
+ * themselves (each section's Items) come only with verbose=1, and the old fields that listed them
+ * go away at 1.53. Pure.
+ */
+export function systemDfPath(apiVersion: string, type?: 'build-cache'): string {
+  const query = [...(type ? [`type=${type}`] : []), ...(compareApiVersions(apiVersion, '1.52') >= 0 ? ['verbose=1'] : [])];
+  return query.length ? `/system/df?${query.join('&')}` : '/system/df';
+}
+
 /** Build cache on its own (GET /system/df?type=build-cache, API 1.42+); undefined when the daemon cannot say. */
 async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[] | undefined> {
   if (compareApiVersions(client.apiVersion, '1.42') < 0) return undefined;
   try {
-    return expectShape(SystemDf, await client.getJson('/system/df?type=build-cache', 'GET /system/df?type=build-cache'), 'GET /system/df?type=build-cache')
+    return expectShape(SystemDf, await client.getJson(systemDfPath(client.apiVersion, 'build-cache'), 'GET /system/df?type=build-cache'), 'GET /system/df?type=build-cache')
       .BuildCache;
   } catch (error) {
     if (error instanceof EngineApiError) return undefined;

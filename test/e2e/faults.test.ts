@@ -2,11 +2,11 @@
 // closes the plugin socket), the daemon dying in the middle, and 5,000 references in one run.
 // Each asserts what was reported against what the daemon then holds: nothing lost unreported,
 // nothing left running, and the same command, run again, finishing the job.
-import { readdirSync, readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeE2E, docker, engine, freshWorld, run } from './harness.js';
+import { describeE2E, docker, engine, freshWorld, run, scratchDir } from './harness.js';
 
 interface RmDoc {
   images: { id: string; tags: string[] }[];
@@ -32,6 +32,35 @@ function processesFor(host: string): number[] {
   return pids;
 }
 
+/**
+ * Counts the daemon's image delete events from now on (GET /events, streamed): it knows at once
+ * when removals happen, where listing the images to see takes longer than a removal (half a second
+ * for 60 images on engine 28.5's containerd store, on a busy machine).
+ */
+async function watchImageDeletions(host: string): Promise<{ count: () => number; close: () => void }> {
+  let count = 0;
+  const filters = encodeURIComponent(JSON.stringify({ type: ['image'], event: ['delete'] }));
+  const req = http.get({ socketPath: host.replace(/^unix:\/\//, ''), path: `/events?filters=${filters}`, headers: { Host: 'docker' } });
+  await new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) reject(new Error(`GET /events: ${res.statusCode}`));
+      let buffer = '';
+      res.setEncoding('utf8').on('data', (d: string) => {
+        buffer += d;
+        const lines = buffer.split('\n');
+        buffer = lines.pop()!;
+        count += lines.filter((l) => /"Action":"delete"/.test(l)).length;
+      });
+      // The stream ends when the daemon dies: nothing more to count.
+      res.on('error', () => undefined);
+      resolve();
+    });
+    req.on('error', reject);
+  });
+  req.on('error', () => undefined);
+  return { count: () => count, close: () => req.destroy() };
+}
+
 describeE2E('removal under faults', () => {
   const world = freshWorld();
   const host = (): string => world.daemon().host;
@@ -48,7 +77,7 @@ describeE2E('removal under faults', () => {
 
   /** `count` distinct small images named PREFIX-N:1, imported from tars with their own bytes. */
   async function makeImages(prefix: string, count: number): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'tidy-bulk-'));
+    const dir = scratchDir('bulk');
     const make = async (n: number): Promise<void> => {
       const root = join(dir, String(n));
       mkdirSync(root);
@@ -60,20 +89,24 @@ describeE2E('removal under faults', () => {
     for (let n = 0; n < count; n += 6) await Promise.all(Array.from({ length: Math.min(6, count - n) }, (_, i) => make(n + i)));
   }
 
-  /** Starts `docker tidy rm` on the bulk images; resolves once `gone` of them have been removed. */
-  async function startRemoval(prefix: string, total: number, gone: number) {
+  /** Starts `docker tidy rm` on the bulk images; resolves once the daemon has deleted `gone` of them. */
+  async function startRemoval(prefix: string, gone: number) {
     let pid = 0;
+    const deletions = await watchImageDeletions(host());
     const finished = run('docker', ['tidy', 'rm', '--match', `^${prefix}-`, '--include-local', '-f', '--json'], world.env(), {
       onSpawn: (p) => (pid = p),
       timeoutMs: 120_000,
     });
-    for (let i = 0; i < 2000 && (await bulkTags(prefix)).length > total - gone; i++) await sleep(10);
+    let done = false;
+    void finished.finally(() => (done = true));
+    while (!done && deletions.count() < gone) await sleep(2);
+    deletions.close();
     return { pid, finished };
   }
 
   it('SIGTERM in the middle: stops starting removals, reports exactly what was done, exits 130, leaves no docker child', async () => {
     await makeImages('interrupt', 60);
-    const { pid, finished } = await startRemoval('interrupt', 60, 3);
+    const { pid, finished } = await startRemoval('interrupt', 3);
     const children = processesFor(host());
     expect(children.length).toBeGreaterThan(0);
     process.kill(pid, 'SIGTERM');
@@ -99,7 +132,7 @@ describeE2E('removal under faults', () => {
 
   it('the daemon dying in the middle: reports what was removed and what failed, exits 1; run again after it is back, it finishes', async () => {
     await makeImages('crash', 60);
-    const { finished } = await startRemoval('crash', 60, 3);
+    const { finished } = await startRemoval('crash', 3);
     process.kill(Number(readFileSync(join(world.daemon().dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
     const r = await finished;
     await world.daemon().restart();
@@ -173,7 +206,8 @@ describeE2E('removal under faults', () => {
     expect(await containerNames()).toEqual([]);
   });
 
-  it('removes 5,000 references in one run, with progress on a terminal', async () => {
+  // The load test: minutes of the daemon's own tagging. With CI=true (or TIDY_E2E_LOAD=1) only.
+  it.runIf(process.env.CI === 'true' || process.env.TIDY_E2E_LOAD === '1')('removes 5,000 references in one run, with progress on a terminal', async () => {
     // 5,000 tags of one image: each a reference to remove, no argument list anywhere.
     const target = (await engine<{ Id: string; RepoTags: string[] | null }[]>('GET', '/images/json', host())).body.find((i) =>
       (i.RepoTags ?? []).includes('busybox:latest'),
@@ -197,6 +231,8 @@ describeE2E('removal under faults', () => {
     expect(await bulkTags('many/')).toEqual([]);
     expect((await engine('GET', '/images/busybox:latest/json', host())).status).toBe(200);
     // The daemon's own cost of 5,000 tags grows with their number (its reference store is rewritten
-    // on every change): minutes on the containerd store under load.
-  }, 900_000);
+    // on every change): minutes on the containerd store under load. Engine 28.5's containerd store
+    // took 734 s for this test in a run of the three default engines on 2 busy cores (tagging alone
+    // took 537 s, the removal 188 s, measured apart).
+  }, 1_200_000);
 });

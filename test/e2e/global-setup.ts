@@ -2,7 +2,8 @@
 // executable when it is missing or older than the sources. Without root or dockerd the suite is
 // skipped with the reason printed, except with CI=true, where that is a failure.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildWorld, canRunDaemon, startDaemon, type Engine, type TestDaemon } from '../support/daemon.js';
@@ -29,9 +30,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await daemon.stop();
     throw error;
   }
-  project.provide('e2e', { exe, dir: daemon.dir, host: daemon.host, token: daemon.token, registry: daemon.registry, engine: daemon.engine });
+  // Every folder the tests make goes under one, removed when the run ends: a run leaves nothing behind.
+  const scratch = mkdtempSync(join(tmpdir(), 'tidy-e2e-scratch-'));
+  project.provide('e2e', { exe, dir: daemon.dir, host: daemon.host, token: daemon.token, registry: daemon.registry, engine: daemon.engine, scratch });
   return async () => {
     await daemon?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   };
 }
 
@@ -62,6 +66,8 @@ declare module 'vitest' {
       token?: string;
       registry?: string;
       engine?: string;
+      /** The folder every test's scratch folders go under, removed at the end of the run. */
+      scratch?: string;
     };
   }
 }

@@ -3,11 +3,10 @@
 // on the terminal even when stdout goes to a file, dry runs that say so, settings that are checked.
 // The shared world is only read here: every command either is a dry run or is answered "n".
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { containerdStore, describeE2E, docker, engine, userEnv, world } from './harness.js';
+import { containerdStore, describeE2E, docker, engine, userEnv, world, scratchDir } from './harness.js';
 
 const PULLED = containerdStore ? ['--include-local'] : [];
 
@@ -87,7 +86,7 @@ describeE2E('docker habits', () => {
   it('shows the plan beside the question when stdout goes to a file, and removes nothing on "n"', async () => {
     const env = userEnv();
     const before = (await engine<unknown[]>('GET', '/images/json', world.host!)).body.length;
-    const file = join(mkdtempSync(join(tmpdir(), 'tidy-plan-')), 'plan.txt');
+    const file = join(scratchDir('plan'), 'plan.txt');
     const r = await onTerminal(`docker tidy rm --match '^postgres:13-beta2' ${PULLED.join(' ')} > ${file}`, env, 'n');
     expect(r.code).toBe(0);
     // What the person at the terminal saw: the plan, then the question.

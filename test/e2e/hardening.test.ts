@@ -5,12 +5,11 @@
 // (its lists and its layer total), not docker tidy's own output alone.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
-import { containerdStore, describeE2E, docker, engine, freshWorld, run, type Ran } from './harness.js';
+import { containerdStore, describeE2E, docker, engine, freshWorld, run, type Ran, scratchDir } from './harness.js';
 
 interface ApiImage {
   Id: string;
@@ -74,7 +73,7 @@ describeE2E('hardening: the shapes of real hosts', () => {
     if (containerdStore) expect(before - after > 0).toBe(estimate > 0);
     else expect(before - after).toBe(estimate);
   };
-  const work = mkdtempSync(join(tmpdir(), 'tidy-hardening-'));
+  const work = scratchDir('hardening');
 
   /** A Dockerfile in its own directory. */
   const context = (name: string, dockerfile: string): string => {
@@ -390,7 +389,7 @@ describeE2E('hardening: an interrupted run is finished by the command it prints'
   const host = (): string => world.daemon().host;
 
   it('the daemon dying mid-rm: the report names what is left by ID, and its command removes exactly that', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tidy-left-'));
+    const dir = scratchDir('left');
     for (let n = 0; n < 40; n += 8) {
       await Promise.all(
         Array.from({ length: 8 }, async (_, i) => {

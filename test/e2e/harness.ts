@@ -12,7 +12,7 @@ import { assertPrivateDaemon, buildWorld, startDaemon, type TestDaemon } from '.
 export const world = inject('e2e');
 
 /** The suite's engine uses the containerd image store, where sizes mean something else (README). */
-export const containerdStore = world.engine === '26-containerd';
+export const containerdStore = world.engine?.endsWith('-containerd') === true;
 
 /** `describe` that is skipped, with the reason, when no private daemon could be started. */
 export const describeE2E: typeof describe = (world.skip ? describe.skip : describe) as typeof describe;
@@ -20,16 +20,21 @@ export const describeE2E: typeof describe = (world.skip ? describe.skip : descri
 /** The docker clients the plugin must work with: 28.x on PATH and Debian's 20.10. */
 export const CLIENTS = ['docker', '/usr/bin/docker'] as const;
 
+/** A new folder for a test's files, under the run's scratch folder (removed when the run ends). */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(world.scratch ?? tmpdir(), `${prefix}-`));
+}
+
 /** An environment like a user's: DOCKER_HOST at the private daemon, the plugin in DOCKER_CONFIG. */
 export function userEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const config = mkdtempSync(join(tmpdir(), 'tidy-e2e-config-'));
+  const config = scratchDir('config');
   mkdirSync(join(config, 'cli-plugins'));
   symlinkSync(world.exe!, join(config, 'cli-plugins', 'docker-tidy'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DOCKER_HOST: world.host,
     DOCKER_CONFIG: config,
-    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-e2e-cache-')),
+    XDG_CACHE_HOME: scratchDir('cache'),
   };
   delete env.DOCKER_CONTEXT;
   for (const [k, v] of Object.entries(overrides)) {

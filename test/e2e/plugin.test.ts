@@ -1,12 +1,11 @@
 // The plugin as docker runs it: handshake, help, global options, exit codes, errors, faults and
 // cancellation, through the real docker CLI (28.x and 20.10) against the private daemon.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { CLIENTS, describeE2E, docker, run, userEnv, world } from './harness.js';
+import { CLIENTS, describeE2E, docker, run, userEnv, world, scratchDir } from './harness.js';
 
 const fake = join(import.meta.dirname, '..', 'fixtures', 'fake-docker.mjs');
 
@@ -29,7 +28,7 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
 
 /** The standalone executable with a fake docker that misbehaves as `mode` says. */
 function fakeEnv(mode: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; pidfile: string } {
-  const pidfile = join(mkdtempSync(join(tmpdir(), 'tidy-fake-')), 'pid');
+  const pidfile = join(scratchDir('fake'), 'pid');
   return {
     pidfile,
     env: userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: fake, FAKE_DOCKER_MODE: mode, FAKE_DOCKER_PIDFILE: pidfile, ...extra }),
@@ -99,7 +98,7 @@ describeE2E('docker global options and clients', () => {
 
   it('talks to a local unix socket directly, to other endpoints through docker, with the same answers', async () => {
     // A small real program in front of docker that records how docker tidy runs it.
-    const dir = mkdtempSync(join(tmpdir(), 'tidy-docker-log-'));
+    const dir = scratchDir('docker-log');
     const log = join(dir, 'log');
     const wrapper = join(dir, 'docker');
     writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec docker "$@"\n`, { mode: 0o755 });
@@ -217,7 +216,7 @@ describeE2E('usage errors and failures', () => {
     ['prune', ['prune', '-a', '--all-volumes', '-f', '--json'], 'crash', /segmentation fault \(injected\)/],
     ['prune', ['prune', '-a', '-f', '--json'], 'hang', /no answer from docker within 1s/],
   ])('%s fails clearly, removes nothing and prints no half JSON when docker answers with %s', async (_, args, mode, message) => {
-    const { env } = fakeEnv(mode, { DOCKER_TIDY_TIMEOUT: '1', FAKE_DOCKER_LOG: join(mkdtempSync(join(tmpdir(), 'tidy-fake-')), 'log') });
+    const { env } = fakeEnv(mode, { DOCKER_TIDY_TIMEOUT: '1', FAKE_DOCKER_LOG: join(scratchDir('fake'), 'log') });
     const r = await run(world.exe!, args, env, { timeoutMs: 30_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');

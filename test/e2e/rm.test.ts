@@ -1,11 +1,10 @@
 // `docker tidy rm`, the walkthroughs users do by hand today, each on the private world, asserting
 // the daemon's state afterwards and that the estimate equals what the daemon reports freed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { containerdStore, describeE2E, docker, engine, freshWorld, run } from './harness.js';
+import { containerdStore, describeE2E, docker, engine, freshWorld, run, scratchDir } from './harness.js';
 
 // The containerd store cannot tell a pulled image from one built here (both carry RepoDigests),
 // so rm keeps every tagged image there unless asked: tests that remove pulled images ask.
@@ -189,7 +188,7 @@ describeE2E('docker tidy rm: --save and the question on a terminal', () => {
   const world = freshWorld();
 
   it('saves local-only images first, 0600 in a 0700 directory, loadable with docker load', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'tidy-save-')), 'saved');
+    const dir = join(scratchDir('save'), 'saved');
     const id = (await engine<{ Id: string }>('GET', '/images/webapp:latest/json', world.daemon().host)).body.Id;
     const r = await docker(['tidy', 'rm', '-f', '--json', '--save', dir, 'webapp:latest'], world.env());
     expect(r.code, r.stderr).toBe(0);

@@ -18,7 +18,18 @@ const startedHere = new Map<string, string>();
 /** Daemons started here and not yet stopped: stopped on exit if a test run ends early. */
 const running = new Set<string>();
 
-export type Engine = '20.10' | '26' | '26-containerd';
+/** The engines the test daemons can run: Debian's 20.10, 26.1 and 28.5; "-containerd" = the containerd image store. */
+export const ENGINES = ['20.10', '26', '26-containerd', '28.5', '28.5-containerd'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/** scripts/daemon.sh's flags for each engine. */
+export const ENGINE_FLAGS: Record<Engine, string[]> = {
+  '20.10': ['--engine', '20.10'],
+  '26': ['--engine', '26'],
+  '26-containerd': ['--engine', '26', '--containerd-store'],
+  '28.5': ['--engine', '28.5'],
+  '28.5-containerd': ['--engine', '28.5', '--containerd-store'],
+};
 
 /** A daemon this test run started. */
 export interface TestDaemon {
@@ -30,7 +41,7 @@ export interface TestDaemon {
   token: string;
   /** 127.0.0.1:PORT of its registry, which is also its Docker Hub mirror. */
   registry: string;
-  /** "20.10", "26" or "26-containerd" (engine 26 with the containerd image store). */
+  /** "20.10", "26", "28.5", or "26-containerd" / "28.5-containerd" (with the containerd image store). */
   engine: Engine;
   /** DIR/env: DOCKER_HOST, TIDY_TEST_TOKEN, TIDY_REGISTRY, TIDY_DATA_ROOT, TIDY_ENGINE, TIDY_DIR. */
   env: Record<string, string>;
@@ -84,18 +95,13 @@ function startedDirs(): string[] {
  */
 export async function startDaemon(opts: { engine?: Engine } = {}): Promise<TestDaemon> {
   const engine = opts.engine ?? (process.env.TIDY_E2E_ENGINE as Engine | undefined) ?? '20.10';
-  const flags: Record<Engine, string[]> = {
-    '20.10': ['--engine', '20.10'],
-    '26': ['--engine', '26'],
-    '26-containerd': ['--engine', '26', '--containerd-store'],
-  };
-  if (!flags[engine]) throw new Error(`unknown engine ${engine}: 20.10, 26 or 26-containerd`);
+  if (!Object.hasOwn(ENGINE_FLAGS, engine)) throw new Error(`unknown engine ${engine}: ${ENGINES.join(', ')}`);
   const dir = mkdtempSync(RUN_PREFIX);
   // Registered before it starts, so that an early exit still stops whatever did start.
   process.env[STARTED] = [...startedDirs(), dir].join(':');
   running.add(dir);
   try {
-    await script('daemon.sh', ['start', ...flags[engine], dir]);
+    await script('daemon.sh', ['start', ...ENGINE_FLAGS[engine], dir]);
   } catch (error) {
     running.delete(dir);
     throw error;
@@ -117,7 +123,7 @@ export async function startDaemon(opts: { engine?: Engine } = {}): Promise<TestD
     env,
     restart: async () => {
       await script('daemon.sh', ['stop', dir]);
-      await script('daemon.sh', ['start', ...flags[engine], dir]);
+      await script('daemon.sh', ['start', ...ENGINE_FLAGS[engine], dir]);
       daemon.env = parseEnv(readFileSync(join(dir, 'env'), 'utf8'));
       daemon.token = readFileSync(join(dir, 'token'), 'utf8').trim();
       daemon.registry = daemon.env.TIDY_REGISTRY!;

@@ -42,6 +42,8 @@ describe.each([
   ['20.10', '20.10', 'classic'],
   ['26', '26.1', 'classic'],
   ['26-containerd', '26.1', 'containerd'],
+  ['28.5', '28.5', 'classic'],
+  ['28.5-containerd', '28.5', 'containerd'],
 ] as const)('engine %s (captured)', (engine, version, store) => {
   const fixture = load(engine);
   const { df, snapshot } = snapshotOf(fixture);
@@ -103,7 +105,7 @@ describe.each([
     if (store === 'classic') expect(derived).toBeGreaterThan(3);
   });
 
-  it('build-cache records carry their parents (engine 26 sends them as " Parents")', () => {
+  it('build-cache records carry their parents (engines 26 and 28.5 send them as " Parents")', () => {
     const withParents = snapshot.buildCache.filter((b) => (b.parents ?? []).length > 0);
     expect(withParents.length).toBeGreaterThan(0);
     const ids = new Set(snapshot.buildCache.map((b) => b.id));
