@@ -64,9 +64,9 @@ async function main(args) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
   const outDir = all ? join(root, 'dist', 'release') : join(root, 'dist');
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
   const targets = all ? (only ?? Object.keys(TARGETS)) : [hostTarget()];
+  if (all) rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
   const built = [];
   for (const target of targets) {
     const file = all ? `docker-tidy-${target}${TARGETS[target].exe ?? ''}` : `docker-tidy${TARGETS[target].exe ?? ''}`;

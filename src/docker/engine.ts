@@ -1,9 +1,10 @@
 // The Engine API: exact integer bytes and full IDs, many requests per connection (keep-alive).
 // Where the daemon is, docker itself says (`docker [globals] context inspect`: flags, DOCKER_HOST,
-// contexts, exactly as the docker CLI resolves them). A local unix socket without TLS is then
-// connected to directly, as docker does; anything else (tcp with TLS, ssh://, ...), or a socket
-// that cannot be reached directly, goes through `docker [globals] system dial-stdio`: an HTTP/1.1
-// connection over a docker process's stdin/stdout, with docker's own transport and errors.
+// contexts, exactly as the docker CLI resolves them). A local unix socket without TLS (or, on
+// Windows, a local named pipe: npipe:////./pipe/docker_engine) is then connected to directly, as
+// docker does; anything else (tcp with TLS, ssh://, ...), or a socket or pipe that cannot be
+// reached directly, goes through `docker [globals] system dial-stdio`: an HTTP/1.1 connection over
+// a docker process's stdin/stdout, with docker's own transport and errors.
 import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -45,8 +46,8 @@ export class EngineClient {
   private readonly agent: http.Agent;
   private readonly children = new Set<ReturnType<typeof spawnDocker>>();
   private failure: Error | undefined;
-  /** The daemon's unix socket, when connections go to it directly instead of through docker. */
-  private socketPath: string | undefined;
+  /** The daemon's unix socket (or Windows named pipe), when connections go to it directly instead of through docker. */
+  private socket: LocalSocket | undefined;
 
   constructor(readonly target: DockerTarget) {
     const open = (): Duplex => this.openConnection();
@@ -59,15 +60,15 @@ export class EngineClient {
 
   /** Connects and agrees on an API version; fails clearly when the daemon is too old. */
   async connect(): Promise<this> {
-    this.socketPath = await localSocket(this.target);
+    this.socket = await localSocket(this.target);
     let ping: Awaited<ReturnType<EngineClient['send']>>;
     try {
       ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
     } catch (error) {
       // Only a socket that could not be used (refused, missing, permission denied), not a daemon
       // that does not answer: docker may still reach it, and if not, says why in its own words.
-      if (this.socketPath === undefined || this.failure === undefined) throw error;
-      this.socketPath = undefined;
+      if (this.socket === undefined || this.failure === undefined) throw error;
+      this.socket = undefined;
       this.failure = undefined;
       ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
     }
@@ -166,17 +167,17 @@ export class EngineClient {
 
   /** A direct connection failed or was cut (the daemon stopped, say): recorded, and the error for every request. */
   private socketFailure(error: NodeJS.ErrnoException): Error | undefined {
-    if (this.socketPath === undefined) return undefined;
+    if (this.socket === undefined) return undefined;
     return (this.failure ??= new TidyError(
-      `lost the connection to ${describeDaemon(this.target, `unix://${this.socketPath}`)}: ${error.message}`,
+      `lost the connection to ${describeDaemon(this.target, this.socket.url)}: ${error.message}`,
       'is the daemon still running? check it ("docker info"), then run the command again',
       { cause: error },
     ));
   }
 
   private openConnection(): Duplex {
-    if (this.socketPath !== undefined) {
-      const socket = net.connect({ path: this.socketPath });
+    if (this.socket !== undefined) {
+      const socket = net.connect({ path: this.socket.path });
       socket.on('error', (error) => this.socketFailure(error));
       return socket;
     }
@@ -213,10 +214,33 @@ const ContextInspect = z.object({
   TLSMaterial: z.record(z.string(), z.unknown()).nullish(),
 });
 
-/** The daemon's unix socket when docker would reach it over a plain local unix socket; else undefined. */
-async function localSocket(target: DockerTarget): Promise<string | undefined> {
+/** A local endpoint connected to directly: its path for net.connect, and docker's URL for it. */
+export interface LocalSocket {
+  path: string;
+  url: string;
+}
+
+/** The daemon's socket or pipe when docker would reach it over a plain local one; else undefined. */
+async function localSocket(target: DockerTarget): Promise<LocalSocket | undefined> {
   if (target.globals.argv.some((a) => a.startsWith('--tls')) || target.env.DOCKER_TLS_VERIFY) return undefined;
-  return unixSocketOf(await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']));
+  return localSocketOf(await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']));
+}
+
+/**
+ * The local endpoint in what `docker context inspect --format '{{json .}}'` printed, when there is
+ * no TLS material: `unix:///path` on Linux and macOS; on Windows `npipe:////./pipe/NAME` (docker's
+ * spelling, Docker Desktop's `dockerDesktopLinuxEngine` too), which Node and Bun open as
+ * `\\.\pipe\NAME`. Undefined for anything else (tcp, ssh, TLS, a pipe on another host). Pure.
+ */
+export function localSocketOf(contextJson: string | undefined, platform: NodeJS.Platform = process.platform): LocalSocket | undefined {
+  const host = endpointOf(contextJson);
+  if (host === undefined) return undefined;
+  if (platform === 'win32') {
+    const pipe = /^npipe:\/\/[/\\]{2}\.[/\\]pipe[/\\]([^/\\]+)$/.exec(host)?.[1];
+    return pipe === undefined ? undefined : { path: `\\\\.\\pipe\\${pipe}`, url: host };
+  }
+  const path = /^unix:\/\/(\/.+)$/.exec(host)?.[1];
+  return path === undefined ? undefined : { path, url: host };
 }
 
 /**
@@ -224,6 +248,11 @@ async function localSocket(target: DockerTarget): Promise<string | undefined> {
  * is `unix://` with no TLS material; undefined for anything else (tcp, ssh, TLS, no answer). Pure.
  */
 export function unixSocketOf(contextJson: string | undefined): string | undefined {
+  return localSocketOf(contextJson, 'linux')?.path;
+}
+
+/** The endpoint's Host in a context inspect answer without TLS material; undefined otherwise. */
+function endpointOf(contextJson: string | undefined): string | undefined {
   let parsed;
   try {
     parsed = ContextInspect.safeParse(JSON.parse(contextJson ?? ''));
@@ -233,7 +262,7 @@ export function unixSocketOf(contextJson: string | undefined): string | undefine
   if (!parsed.success) return undefined;
   const { Endpoints, TLSMaterial } = parsed.data;
   if (TLSMaterial && Object.keys(TLSMaterial).length > 0) return undefined;
-  return /^unix:\/\/(\/.+)$/.exec(Endpoints.docker.Host)?.[1];
+  return Endpoints.docker.Host;
 }
 
 function daemonMessage(body: string): string {
