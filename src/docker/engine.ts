@@ -46,6 +46,8 @@ export class EngineClient {
   private readonly agent: http.Agent;
   private readonly children = new Set<ReturnType<typeof spawnDocker>>();
   private failure: Error | undefined;
+  /** How to fail each request in flight at once (see openConnection). */
+  private readonly inFlight = new Set<(error: Error) => void>();
   /** The daemon's unix socket (or Windows named pipe), when connections go to it directly instead of through docker. */
   private socket: LocalSocket | undefined;
 
@@ -131,6 +133,7 @@ export class EngineClient {
       const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
         if (settled) return;
         settled = true;
+        this.inFlight.delete(fail);
         clearTimeout(timer);
         target.signal.removeEventListener('abort', onAbort);
         if (error) reject(error);
@@ -151,6 +154,11 @@ export class EngineClient {
       req.on('error', (error) => {
         setTimeout(() => finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error })), 50);
       });
+      const fail = (error: Error): void => {
+        req.destroy();
+        finish(error);
+      };
+      this.inFlight.add(fail);
       const onAbort = (): void => {
         req.destroy();
         finish(new CancelledError());
@@ -199,8 +207,13 @@ export class EngineClient {
     child.then(
       () => socket.destroy(),
       (error: unknown) => {
-        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, (error as { code?: string }).code ? error : undefined);
+        const notStarted = Boolean((error as { code?: string }).code);
+        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, notStarted ? error : undefined);
         socket.destroy(this.failure);
+        // A docker that never started (not found, not executable) sent nothing: every request in
+        // flight fails with its error now. Bun's http client does not turn the destruction of a
+        // connection made by createConnection into an error on its request, so it would wait.
+        if (notStarted) for (const failRequest of [...this.inFlight]) failRequest(this.failure);
       },
     );
     child.finally(() => this.children.delete(child)).catch(() => undefined);
