@@ -102,7 +102,9 @@ export function parseRegex(text: string): RegExp {
   try {
     return new RegExp(text);
   } catch (error) {
-    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+    // V8: "Invalid regular expression: /[/: Unterminated character class"; JavaScriptCore (the
+    // executable's engine): "Invalid regular expression: missing terminating ] for character class".
+    const reason = (error as Error).message.replace(/^Invalid regular expression: (\/.*\/[a-z]*: )?/, '');
     throw new InputError(reason.charAt(0).toLowerCase() + reason.slice(1));
   }
 }
