@@ -1,7 +1,7 @@
 // scripts/install.sh: copies the executable into DOCKER_CONFIG/cli-plugins, mode 0755, and never
 // overwrites (or removes) anything there that is not a regular file; from a release, it picks the
 // file for this machine and installs it only when its SHA-256 matches SHA256SUMS.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -53,7 +53,7 @@ function machine(os: string, arch: string, opts: { musl?: boolean; appleSilicon?
   return bin;
 }
 
-function installFrom(release: string, bin: string): { r: ReturnType<typeof spawnSync>; dest: string } {
+function installFrom(release: string, bin: string): { r: SpawnSyncReturns<string>; dest: string } {
   const config = mkdtempSync(join(tmpdir(), 'tidy-install-config-'));
   const r = spawnSync('sh', [join(root, 'scripts', 'install.sh'), '--from', release], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: config },
