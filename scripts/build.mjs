@@ -4,6 +4,8 @@
 //   node scripts/build.mjs          dist/docker-tidy (dist/docker-tidy.exe on Windows), for this machine
 //   node scripts/build.mjs --all    dist/release/docker-tidy-<target> for every target, and SHA256SUMS
 //   node scripts/build.mjs --all --only linux-arm64,darwin-x64    some of them (SHA256SUMS lists what was built)
+//   node scripts/build.mjs --profile    dist/docker-tidy-profile: not minified, so that a CPU profile
+//                                       (BUN_OPTIONS=--cpu-prof-md dist/docker-tidy-profile ...) names functions
 //
 // Run with Node (npm run build), it starts this machine's pinned Bun runtime on itself: the
 // bundler's plugin API and `compile.executablePath` exist only inside Bun.
@@ -20,7 +22,7 @@
 // (scripts/macho-sign.mjs). Every Mach-O output is checked with the same module's verifier.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,9 +71,17 @@ async function main(args) {
   mkdirSync(outDir, { recursive: true });
   const built = [];
   for (const target of targets) {
-    const file = all ? `docker-tidy-${target}${TARGETS[target].exe ?? ''}` : `docker-tidy${TARGETS[target].exe ?? ''}`;
+    const profile = args.includes('--profile');
+    const file = all ? `docker-tidy-${target}${TARGETS[target].exe ?? ''}` : `docker-tidy${profile ? '-profile' : ''}${TARGETS[target].exe ?? ''}`;
     const outfile = join(outDir, file);
-    await compile(target, outfile, pkg.version);
+    // Bun names the embedded entry after the output file (it is in process.argv[1]): every target is
+    // compiled as docker-tidy(.exe), in a folder of its own, so that dist/docker-tidy and the
+    // release file for the same target are the same bytes.
+    const staging = join(outDir, '.staging', target);
+    const staged = join(staging, `docker-tidy${TARGETS[target].exe ?? ''}`);
+    mkdirSync(staging, { recursive: true });
+    await compile(target, profile ? outfile : staged, pkg.version, { minify: !profile });
+    if (!profile) renameSync(staged, outfile);
     if (target.startsWith('darwin')) {
       const check = verifyMachO(readFileSync(outfile));
       if (!check.ok) {
@@ -85,6 +95,7 @@ async function main(args) {
     built.push(file);
     console.log(`built ${outfile} (${(statSync(outfile).size / 1e6).toFixed(1)} MB)`);
   }
+  rmSync(join(outDir, '.staging'), { recursive: true, force: true });
   if (all) {
     const sums = built
       .sort()
@@ -97,10 +108,10 @@ async function main(args) {
 }
 
 /** One executable: the bundle, split into lazily loaded chunks with bytecode, and the target's runtime. */
-async function compile(target, outfile, version) {
+async function compile(target, outfile, version, { minify = true } = {}) {
   const result = await Bun.build({
     entrypoints: [join(root, 'src', 'main.ts')],
-    minify: true,
+    minify,
     splitting: true,
     bytecode: true,
     format: 'esm',

@@ -4,7 +4,7 @@
 // environment) against the private test daemon, answering exactly as the x64 executable does.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -42,7 +42,11 @@ describeRelease('the release files', () => {
     const copy = mkdtempSync(join(tmpdir(), 'tidy-reproduce-'));
     try {
       for (const part of ['src', 'scripts', 'package.json', 'package-lock.json']) cpSync(join(root, part), join(copy, part), { recursive: true });
-      symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+      // node_modules as a fresh checkout has it, inside the checkout (hard links: 1 GB, copied at
+      // no cost); a symlink to this one would put its modules outside the copy's root, which
+      // changes the bundle's chunk names.
+      const linked = spawnSync('cp', ['-al', join(root, 'node_modules'), join(copy, 'node_modules')]);
+      if (linked.status !== 0) cpSync(join(root, 'node_modules'), join(copy, 'node_modules'), { recursive: true });
       const r = spawnSync('node', [join(copy, 'scripts', 'build.mjs'), '--all'], { cwd: copy, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(readFileSync(join(copy, 'dist', 'release', 'SHA256SUMS'), 'utf8')).toBe(readFileSync(join(dir, 'SHA256SUMS'), 'utf8'));
