@@ -128,6 +128,7 @@ export class EngineClient {
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
     if (target.signal.aborted) return Promise.reject(new CancelledError());
+    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort);
     return new Promise((resolve, reject) => {
       let settled = false;
       const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
@@ -171,6 +172,48 @@ export class EngineClient {
       }, target.timeoutMs);
       req.end();
     });
+  }
+
+  /**
+   * The same request with Bun's own HTTP client over the unix socket: in the executable (Bun),
+   * node:http parses each answer in JavaScript, about four times the CPU of Bun's native client
+   * (600 inspect and history requests: 120-150 ms against 30-37 ms). Bun pools its connections.
+   */
+  private async fetchOverSocket(
+    socket: LocalSocket,
+    method: string,
+    path: string,
+    what: string,
+    finishOnAbort: boolean,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    const { target } = this;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), target.timeoutMs);
+    const signal = finishOnAbort ? timeout.signal : AbortSignal.any([timeout.signal, target.signal]);
+    let status: number;
+    let headers: http.IncomingHttpHeaders;
+    let body: string;
+    try {
+      const init = { method, headers: { Accept: 'application/json' }, signal, unix: socket.path };
+      const res = await fetch(`http://docker${path}`, init);
+      status = res.status;
+      headers = Object.fromEntries(res.headers.entries());
+      body = await res.text();
+    } catch (error) {
+      if (timeout.signal.aborted) {
+        this.close();
+        throw timeoutError(target, what);
+      }
+      if (target.signal.aborted && !finishOnAbort) throw new CancelledError();
+      const e = error as NodeJS.ErrnoException;
+      // Bun says "ENOENT: Was there a typo in the url or port?" for a socket it cannot open.
+      const cause = e.code && /typo/.test(e.message) ? Object.assign(new Error(`connect ${e.code} ${socket.path}`), { code: e.code }) : e;
+      throw this.failure ?? this.socketFailure(cause) ?? e;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (status >= 400) throw new EngineApiError(status, daemonMessage(body), what);
+    return { status, headers, body };
   }
 
   /** A direct connection failed or was cut (the daemon stopped, say): recorded, and the error for every request. */
@@ -220,6 +263,9 @@ export class EngineClient {
     return socket;
   }
 }
+
+/** Bun's fetch, which can speak HTTP over a unix socket (`unix:`); not Node's, nor on Windows (named pipes). */
+const nativeFetch = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' && process.platform !== 'win32';
 
 /** What `docker context inspect` says of the endpoint docker would use. */
 const ContextInspect = z.object({
