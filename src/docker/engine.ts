@@ -1,12 +1,17 @@
 // The Engine API: exact integer bytes and full IDs, many requests per connection (keep-alive).
 // Where the daemon is, docker itself says (`docker [globals] context inspect`: flags, DOCKER_HOST,
-// contexts, exactly as the docker CLI resolves them). A local unix socket without TLS (or, on
+// contexts, exactly as the docker CLI resolves them), except where no context can be involved: a
+// host given with -H or DOCKER_HOST, or no context set anywhere (docker's default host); then the
+// docker process is saved (dockerHostWithoutContext). A local unix socket without TLS (or, on
 // Windows, a local named pipe: npipe:////./pipe/docker_engine) is then connected to directly, as
 // docker does; anything else (tcp with TLS, ssh://, ...), or a socket or pipe that cannot be
 // reached directly, goes through `docker [globals] system dial-stdio`: an HTTP/1.1 connection over
 // a docker process's stdin/stdout, with docker's own transport and errors.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { CancelledError, TidyError } from '../errors.js';
@@ -281,8 +286,47 @@ export interface LocalSocket {
 
 /** The daemon's socket or pipe when docker would reach it over a plain local one; else undefined. */
 async function localSocket(target: DockerTarget): Promise<LocalSocket | undefined> {
-  if (target.globals.argv.some((a) => a.startsWith('--tls')) || target.env.DOCKER_TLS_VERIFY) return undefined;
+  const { globals, env } = target;
+  if (globals.argv.some((a) => a.startsWith('--tls')) || env.DOCKER_TLS_VERIFY || env.DOCKER_TLS) return undefined;
+  const configDir = globals.config ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  let config: string | undefined;
+  try {
+    config = readFileSync(join(configDir, 'config.json'), 'utf8');
+  } catch (error) {
+    config = (error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : undefined;
+  }
+  const host = dockerHostWithoutContext(globals, env, config);
+  if (host !== undefined) return socketOfHost(host);
   return localSocketOf(await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']));
+}
+
+/**
+ * The host docker uses when no context is involved, in the order docker resolves it
+ * (cli/command/cli.go resolveContextName): one -H; else, without --context, DOCKER_HOST; else, with
+ * no DOCKER_CONTEXT and no currentContext in config.json (`configJson`: '' when there is none,
+ * undefined when it cannot be read), docker's default host. Undefined when docker must be asked
+ * (a context, several -H, a config.json that does not parse). Pure.
+ */
+export function dockerHostWithoutContext(
+  globals: { argv: readonly string[]; host?: string; context?: string },
+  env: NodeJS.ProcessEnv,
+  configJson: string | undefined,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  const hostFlags = globals.argv.filter((a) => /^(-H|--host)(=|$)/.test(a)).length;
+  if (globals.host !== undefined) return hostFlags === 1 && globals.context === undefined ? globals.host : undefined;
+  if (globals.context !== undefined) return undefined;
+  if (env.DOCKER_HOST) return env.DOCKER_HOST;
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined;
+  if (configJson === undefined) return undefined;
+  let current: unknown;
+  try {
+    current = configJson === '' ? undefined : (JSON.parse(configJson) as { currentContext?: unknown } | null)?.currentContext;
+  } catch {
+    return undefined;
+  }
+  if (current !== undefined && current !== '' && current !== 'default') return undefined;
+  return platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock';
 }
 
 /**
@@ -293,7 +337,11 @@ async function localSocket(target: DockerTarget): Promise<LocalSocket | undefine
  */
 export function localSocketOf(contextJson: string | undefined, platform: NodeJS.Platform = process.platform): LocalSocket | undefined {
   const host = endpointOf(contextJson);
-  if (host === undefined) return undefined;
+  return host === undefined ? undefined : socketOfHost(host, platform);
+}
+
+/** The local socket or pipe a docker host URL names; undefined for anything else. */
+function socketOfHost(host: string, platform: NodeJS.Platform = process.platform): LocalSocket | undefined {
   if (platform === 'win32') {
     const pipe = /^npipe:\/\/[/\\]{2}\.[/\\]pipe[/\\]([^/\\]+)$/.exec(host)?.[1];
     return pipe === undefined ? undefined : { path: `\\\\.\\pipe\\${pipe}`, url: host };
