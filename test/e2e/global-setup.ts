@@ -50,7 +50,8 @@ function newest(dir: string): number {
 
 function isStale(): boolean {
   try {
-    return statSync(exe).mtimeMs < Math.max(newest(join(root, 'src')), statSync(join(root, 'package-lock.json')).mtimeMs);
+    const inputs = [join(root, 'package-lock.json'), join(root, 'scripts', 'build.mjs')].map((f) => statSync(f).mtimeMs);
+    return statSync(exe).mtimeMs < Math.max(newest(join(root, 'src')), ...inputs);
   } catch {
     return true;
   }

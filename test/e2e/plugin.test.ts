@@ -26,12 +26,15 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-/** The standalone executable with a fake docker that misbehaves as `mode` says. */
+/** An endpoint docker tidy reaches only through docker (system dial-stdio): nothing listens there. */
+const THROUGH_DOCKER = 'tcp://127.0.0.1:9';
+
+/** The standalone executable with a fake docker that misbehaves as `mode` says (and is the way to the daemon). */
 function fakeEnv(mode: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; pidfile: string } {
   const pidfile = join(scratchDir('fake'), 'pid');
   return {
     pidfile,
-    env: userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: fake, FAKE_DOCKER_MODE: mode, FAKE_DOCKER_PIDFILE: pidfile, ...extra }),
+    env: userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: fake, DOCKER_HOST: THROUGH_DOCKER, FAKE_DOCKER_MODE: mode, FAKE_DOCKER_PIDFILE: pidfile, ...extra }),
   };
 }
 
@@ -96,7 +99,7 @@ describeE2E('docker global options and clients', () => {
     for (const doc of rest) expect(doc).toEqual(first);
   });
 
-  it('talks to a local unix socket directly, to other endpoints through docker, with the same answers', async () => {
+  it('talks to a local unix socket directly (asking docker where it is only for a context), to other endpoints through docker, with the same answers', async () => {
     // A small real program in front of docker that records how docker tidy runs it.
     const dir = scratchDir('docker-log');
     const log = join(dir, 'log');
@@ -111,11 +114,21 @@ describeE2E('docker global options and clients', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
+      // DOCKER_HOST names the socket: no context can be involved, docker is not run at all.
       const direct = await run(world.exe!, ['df', '--json'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper }));
       expect(direct.code, direct.stderr).toBe(0);
-      const directCalls = readFileSync(log, 'utf8');
-      expect(directCalls).toMatch(/^context inspect /m);
-      expect(directCalls).not.toContain('dial-stdio');
+      expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+
+      // A context: docker says where it points, and the socket is then used directly.
+      const env = userEnv({ DOCKER_HOST: undefined });
+      const created = await docker(['context', 'create', 'tidy-direct', '--docker', `host=${world.host}`], env);
+      expect(created.code, created.stderr).toBe(0);
+      const viaContext = await run(world.exe!, ['df', '--json'], { ...env, DOCKER_CONTEXT: 'tidy-direct', DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper });
+      expect(viaContext.code, viaContext.stderr).toBe(0);
+      const contextCalls = readFileSync(log, 'utf8');
+      expect(contextCalls).toMatch(/^context inspect /m);
+      expect(contextCalls).not.toContain('dial-stdio');
+      expect(JSON.parse(viaContext.stdout)).toEqual(JSON.parse(direct.stdout));
 
       writeFileSync(log, '');
       const tcp = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
@@ -192,7 +205,7 @@ describeE2E('usage errors and failures', () => {
   });
 
   it('says so when the docker binary is missing', async () => {
-    const r = await run(world.exe!, ['df'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker' }));
+    const r = await run(world.exe!, ['df'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker', DOCKER_HOST: THROUGH_DOCKER }));
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe('docker binary not found: "/nonexistent/docker"\ninstall the docker CLI, or put it on PATH\n');
   });
