@@ -1,5 +1,8 @@
 // Builds docker tidy's executables with Bun's compiler, from the Bun runtimes pinned in
-// devDependencies (@oven/bun-<platform>): nothing is downloaded during a build.
+// optionalDependencies (@oven/bun-<platform>). npm ci installs only this machine's (each package
+// declares its os and cpu); the first `--all` build fetches the others from the npm registry with
+// `npm pack`, checks each against the integrity package-lock.json pins, and keeps them in
+// node_modules/.cache/docker-tidy-runtimes: after that, no build downloads anything.
 //
 //   node scripts/build.mjs          dist/docker-tidy (dist/docker-tidy.exe on Windows), for this machine
 //   node scripts/build.mjs --all    dist/release/docker-tidy-<target> for every target, and SHA256SUMS
@@ -22,7 +25,7 @@
 // (scripts/macho-sign.mjs). Every Mach-O output is checked with the same module's verifier.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,10 +53,46 @@ export function hostTarget() {
   return `${os}-${arch}${musl ? '-musl' : ''}`;
 }
 
-/** The runtime binary in a target's npm package. */
+/** The runtime binary in a target's npm package: installed by npm ci (this machine's) or fetched once. */
 export function runtimeOf(target) {
   const { pkg } = TARGETS[target];
-  return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', target.startsWith('windows') ? 'bun.exe' : 'bun');
+  const bin = join('bin', target.startsWith('windows') ? 'bun.exe' : 'bun');
+  try {
+    return join(dirname(require.resolve(`${pkg}/package.json`)), bin);
+  } catch {
+    return join(fetchRuntime(pkg), bin);
+  }
+}
+
+/**
+ * A runtime package for another platform (npm ci skips those), as package-lock.json pins it:
+ * `npm pack` from the configured registry, refused unless its integrity is the lockfile's.
+ */
+function fetchRuntime(pkg) {
+  const locked = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages?.[`node_modules/${pkg}`];
+  if (!locked?.version || !locked.integrity) throw new Error(`${pkg} is not in package-lock.json`);
+  const dir = join(root, 'node_modules', '.cache', 'docker-tidy-runtimes', `${pkg.replace('/', '+')}@${locked.version}`);
+  const done = join(dir, '.integrity');
+  if (existsSync(done) && readFileSync(done, 'utf8') === locked.integrity) return join(dir, 'package');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`fetching ${pkg}@${locked.version} (Bun's runtime for that platform) from the npm registry, once`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const packed = spawnSync(npm, ['pack', `${pkg}@${locked.version}`, '--json', '--silent', '--pack-destination', dir], {
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  });
+  if (packed.status !== 0) throw new Error(`npm pack ${pkg}@${locked.version} failed: ${packed.stderr.trim()}`);
+  const [info] = JSON.parse(packed.stdout);
+  if (info?.integrity !== locked.integrity) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${pkg}@${locked.version}: integrity ${info?.integrity} is not package-lock.json's ${locked.integrity}`);
+  }
+  const untar = spawnSync('tar', ['-xzf', join(dir, info.filename), '-C', dir], { stdio: 'inherit' });
+  if (untar.status !== 0) throw new Error(`could not unpack ${info.filename}`);
+  rmSync(join(dir, info.filename));
+  writeFileSync(done, locked.integrity);
+  return join(dir, 'package');
 }
 
 async function main(args) {

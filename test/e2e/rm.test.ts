@@ -178,7 +178,8 @@ describeE2E('docker tidy rm: the force-everything path', () => {
     expect(left.map((c) => [c.Names[0], c.State])).toEqual([['/web-running', 'running']]);
     expect(doc.containers.map((c) => c.name).sort()).toEqual(['beta-exited', 'by-digest', 'db-created', 'job-exited', 'mongo-notag', 'pinned-old']);
     const images = (await engine<ApiImage[]>('GET', '/images/json', host)).body;
-    expect(images.map((i) => i.Id)).toEqual([left[0]!.ImageID]);
+    const seen = JSON.stringify({ left: images.map((i) => [i.Id, i.RepoTags, i.RepoDigests]), images: doc.images, failed: doc.failed });
+    expect(images.map((i) => i.Id), seen).toEqual([left[0]!.ImageID]);
     expect(doc.kept.map((k) => k.reason)).toEqual([expect.stringContaining('used by running container web-running')]);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
   });
