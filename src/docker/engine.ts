@@ -13,7 +13,7 @@ import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CancelledError, TidyError } from '../errors.js';
 import { classifyDockerFailure, dockerOutput, spawnDocker, timeoutError } from './cli.js';
 import { describeDaemon, type DockerTarget } from './target.js';
@@ -308,7 +308,7 @@ const nativeFetch = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
 /** What `docker context inspect` says of the endpoint docker would use. */
 const ContextInspect = z.object({
   Endpoints: z.object({ docker: z.object({ Host: z.string() }) }),
-  TLSMaterial: z.record(z.string(), z.unknown()).nullish(),
+  TLSMaterial: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 /** A local endpoint connected to directly: its path for net.connect, and docker's URL for it. */
