@@ -10,9 +10,8 @@ import { readSnapshot } from '../../docker/read-snapshot.js';
 import { UsageError } from '../../errors.js';
 import { imagesDocument, unusedDocument } from '../../render/documents.js';
 import { renderImageIds, renderImageTable } from '../../render/images.js';
-import type { ParsedArgs } from '../args.js';
-import type { CommandContext } from '../command.js';
-import type { imagesOptions } from '../registry.js';
+import type { CommandContext, ParsedArgs } from '../command.js';
+import type { imagesOptions } from '../options.js';
 import { imageFilter } from '../requests.js';
 
 /** Lists images (`unusedOnly`: those no container uses, with what removing them all frees). */
