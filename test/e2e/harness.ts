@@ -20,6 +20,12 @@ export const describeE2E: typeof describe = (world.skip ? describe.skip : descri
 /** The docker clients the plugin must work with: 28.x on PATH and Debian's 20.10. */
 export const CLIENTS = ['docker', '/usr/bin/docker'] as const;
 
+/**
+ * A DOCKER_HOST that docker tidy reaches only through docker (system dial-stdio), so that a fake
+ * docker (test/fixtures/fake-docker.mjs) is the way to the daemon: nothing listens there.
+ */
+export const THROUGH_DOCKER = 'tcp://127.0.0.1:9';
+
 /** A new folder for a test's files, under the run's scratch folder (removed when the run ends). */
 export function scratchDir(prefix: string): string {
   return mkdtempSync(join(world.scratch ?? tmpdir(), `${prefix}-`));
