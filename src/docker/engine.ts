@@ -301,8 +301,6 @@ export class EngineClient {
         return this;
       };
     }
-    // A connection the pool or a timed-out request let go of ends its docker process.
-    socket.once('close', () => child.kill());
     const exited = child.then(
       () => socket.destroy(),
       (error: unknown) => {
