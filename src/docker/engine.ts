@@ -78,6 +78,8 @@ export class EngineClient {
   private readonly inFlight = new Set<(error: Error) => void>();
   /** How each connection through docker ended: its docker process's exit (see send's error handler). */
   private readonly exits = new WeakMap<Duplex, Promise<unknown>>();
+  /** How many requests each connection has carried (a kept-alive one may have been closed by the other end). */
+  private readonly uses = new WeakMap<Duplex, number>();
   /** Requests sent with fetch and not yet answered, and those waiting for a turn (fetchOverSocket). */
   private fetching = 0;
   private readonly waitingToFetch: Array<() => void> = [];
@@ -153,15 +155,32 @@ export class EngineClient {
     }
   }
 
-  private send(
+  private async send(
     method: string,
     path: string,
     what: string,
     finishOnAbort = false,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
-    if (target.signal.aborted) return Promise.reject(new CancelledError());
+    if (target.signal.aborted) throw new CancelledError();
     if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort);
+    try {
+      return await this.sendOnce(method, path, what, finishOnAbort);
+    } catch (error) {
+      // A kept-alive connection that ended as the request went out (the other end closed it while
+      // idle): a GET is asked again once, on a new connection. Nothing else is sent twice.
+      if (!(error instanceof StaleConnection)) throw error;
+      return this.sendOnce(method, path, what, finishOnAbort);
+    }
+  }
+
+  private sendOnce(
+    method: string,
+    path: string,
+    what: string,
+    finishOnAbort: boolean,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    const { target } = this;
     return new Promise((resolve, reject) => {
       let settled = false;
       const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
@@ -185,13 +204,24 @@ export class EngineClient {
         });
       });
       let connection: Duplex | undefined;
-      req.on('socket', (socket: Duplex) => (connection = socket));
+      let reused = false;
+      let answered = false;
+      req.on('socket', (socket: Duplex) => {
+        connection = socket;
+        reused = (this.uses.get(socket) ?? 0) > 0;
+        this.uses.set(socket, (this.uses.get(socket) ?? 0) + 1);
+      });
+      req.on('response', () => (answered = true));
       // The connection's failure (docker exited, said why on stderr) explains a broken request
       // better: when the connection goes through docker, its exit is waited for (briefly: a docker
       // that lingers leaves the request's own error).
       req.on('error', (error) => {
-        const explain = (): void =>
+        const explain = (): void => {
+          if (this.failure === undefined && method === 'GET' && reused && !answered && !target.signal.aborted) {
+            return finish(new StaleConnection(error));
+          }
           finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error }));
+        };
         const exited = connection && this.exits.get(connection);
         if (!exited) return explain();
         void Promise.race([exited, delay(EXIT_GRACE_MS)]).then(explain);
@@ -280,7 +310,8 @@ export class EngineClient {
   private openConnection(): Duplex {
     if (this.socket !== undefined) {
       const socket = net.connect({ path: this.socket.path });
-      socket.on('error', (error) => this.socketFailure(error));
+      // A request on it hears its errors (and says what they mean); an idle one just goes.
+      socket.on('error', () => undefined);
       return socket;
     }
     const child = spawnDocker(this.target, ['system', 'dial-stdio']);
@@ -305,8 +336,14 @@ export class EngineClient {
       () => socket.destroy(),
       (error: unknown) => {
         const failed = error instanceof ExecaError ? error : undefined;
-        // Set when docker could not be started at all (not found, not executable).
-        const notStarted = failed?.code !== undefined;
+        // docker exited 0, but its pipes broke as it went (EPIPE): the connection ended normally
+        // (the daemon closed it); a request on it fails alone, the next connection is a new docker.
+        if (failed?.exitCode === 0) {
+          socket.destroy();
+          return;
+        }
+        // Docker could not be started at all (not found, not executable): no exit code.
+        const notStarted = failed !== undefined && failed.exitCode === undefined && failed.signal === undefined;
         this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, failed);
         socket.destroy(this.failure);
         // A docker that never started (not found, not executable) sent nothing: every request in
@@ -318,6 +355,13 @@ export class EngineClient {
     this.exits.set(socket, exited);
     child.finally(() => this.children.delete(child)).catch(() => undefined);
     return socket;
+  }
+}
+
+/** A request that went out on a kept-alive connection the other end had closed (see send). */
+class StaleConnection extends Error {
+  constructor(cause: Error) {
+    super(`stale connection: ${cause.message}`, { cause });
   }
 }
 

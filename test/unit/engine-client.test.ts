@@ -49,3 +49,56 @@ describe('EngineClient, one slow request among several', () => {
     }
   });
 });
+
+describe('EngineClient, a kept-alive connection the daemon closed', () => {
+  let dir: string;
+  let server: http.Server;
+  const served: string[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tidy-engine-client-'));
+    const requestsOn = new WeakMap<object, number>();
+    server = http.createServer((req, res) => {
+      const n = (requestsOn.get(req.socket) ?? 0) + 1;
+      requestsOn.set(req.socket, n);
+      // Every connection's third request finds it closed, as a daemon's idle timeout would leave it.
+      if (n === 3) return req.socket.destroy();
+      served.push(`${req.method} ${req.url}`);
+      res.setHeader('Api-Version', '1.43');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(req.method === 'GET' ? { path: req.url } : null));
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, 'docker.sock'), resolve));
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const connect = () => {
+    const env = { DOCKER_HOST: `unix://${join(dir, 'docker.sock')}`, DOCKER_CONFIG: dir };
+    return new EngineClient(dockerTarget({ argv: [], debug: false }, new AbortController().signal, env)).connect();
+  };
+
+  it('asks a GET again on a new connection, and the client goes on', async () => {
+    const client = await connect();
+    try {
+      expect(await client.getJson('/a', 'GET /a')).toEqual({ path: '/v1.43/a' });
+      expect(await client.getJson('/b', 'GET /b')).toEqual({ path: '/v1.43/b' });
+      expect(await client.getJson('/c', 'GET /c')).toEqual({ path: '/v1.43/c' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('never sends anything else twice: a DELETE on a closed connection fails', async () => {
+    const client = await connect();
+    served.length = 0;
+    try {
+      await client.getJson('/a', 'GET /a');
+      await expect(client.requestJson('DELETE', '/images/x', 'DELETE /images/x')).rejects.toThrow(/DELETE \/images\/x|lost the connection/);
+      expect(served.filter((r) => r.startsWith('DELETE'))).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+});
