@@ -42,7 +42,8 @@ export function tarName(image: Image): string {
 /**
  * The steps of a removal plan: containers first; each image's save, then its names, then the
  * removal that deletes it, after every planned removal of an image built on it (children first)
- * and after the deletion of the previous image with the same parent (siblings one by one).
+ * and after the deletion of the previous image with the same parent (siblings one by one). An
+ * image's names go one after another.
  * `into` collects the steps (prune adds its own after them).
  */
 export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
@@ -63,11 +64,14 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
     }
     const refs = removal.refs;
     const names: number[] = [];
+    // One name at a time: the containerd store decides what an image's last names leave behind
+    // (a dangling record for an image built on) without a lock, and two at once lose it.
     refs.forEach((ref, i) => {
       const deletes = removal.action === 'delete' && i === refs.length - 1;
       if (deletes) return;
+      const previous = names[names.length - 1];
       names.push(into.length);
-      into.push({ op: { kind: 'untag', image, ref }, after: [...before], removal });
+      into.push({ op: { kind: 'untag', image, ref }, after: [...before, ...(previous === undefined ? [] : [previous])], removal });
     });
     if (removal.action === 'delete') {
       const children = (builtOn.get(removal) ?? []).map((r) => lastStep.get(r)!);

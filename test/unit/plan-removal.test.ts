@@ -167,4 +167,22 @@ describe('removalSteps', () => {
     expect(steps[at(pg1.id)]!.after).toEqual([]);
     expect(steps[at(pg2.id)]!.after).toEqual([]);
   });
+
+  it("removes an image's names one after another", () => {
+    const three = image(hex('7'), ['tri:1', 'tri:2', 'tri:3'], [['t', 5]], { digests: [] });
+    const s: Snapshot = { images: [three], containers: [], volumes: [], buildCache: [] };
+    // Two of its three names: untagged only, one after the other.
+    const some = removalSteps(planRemoval(s, request({ images: ['tri:1', 'tri:2'], includeLocal: true })));
+    expect(some.map((st) => [st.op.kind, st.after])).toEqual([
+      ['untag', []],
+      ['untag', [0]],
+    ]);
+    // All three: two untags in turn, then the delete after both.
+    const all = removalSteps(planRemoval(s, request({ images: ['tri:1', 'tri:2', 'tri:3'], includeLocal: true })));
+    expect(all.map((st) => [st.op.kind, st.after])).toEqual([
+      ['untag', []],
+      ['untag', [0]],
+      ['delete-image', [0, 1]],
+    ]);
+  });
 });
