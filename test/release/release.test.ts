@@ -78,13 +78,15 @@ describeRelease('the macOS executables', () => {
     const { signMachO } = (await import(join(root, 'scripts', 'macho-sign.mjs') as string)) as {
       signMachO: (buf: Buffer, o?: { identifier?: string }) => Buffer;
     };
+    // The runtime as the build finds it: another platform's is fetched once into npm's cache folder.
+    const { runtimeOf } = (await import(join(root, 'scripts', 'build.mjs') as string)) as { runtimeOf: (target: string) => string };
     const work = mkdtempSync(join(tmpdir(), 'tidy-macho-'));
     try {
       writeFileSync(join(work, 'hello.ts'), 'console.log("hello from docker tidy");\n');
       const out = join(work, 'hello');
       const r = spawnSync(
         bun,
-        ['build', '--compile', '--target=bun-darwin-x64', `--compile-executable-path=${join(root, 'node_modules', '@oven', 'bun-darwin-x64', 'bin', 'bun')}`, join(work, 'hello.ts'), '--outfile', out],
+        ['build', '--compile', '--target=bun-darwin-x64', `--compile-executable-path=${runtimeOf('darwin-x64')}`, join(work, 'hello.ts'), '--outfile', out],
         { encoding: 'utf8' },
       );
       expect(r.status, r.stderr).toBe(0);
