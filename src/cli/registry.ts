@@ -5,7 +5,7 @@ import * as o from './options.js';
 
 /** Each command's options (apart from its spec, so that its handler's types do not loop through the spec). */
 export const dfOptions = { verbose: o.verbose, json: o.json } as const;
-export const listingOptions = { ...o.imageFilters, localOnly: o.localOnly, ...o.listing, quiet: o.quietIds, json: o.json } as const;
+export const listingOptions = { ...o.imageFilters, localOnly: o.localOnly, checkRegistry: o.checkRegistry, ...o.listing, quiet: o.quietIds, json: o.json } as const;
 export const imagesOptions = { ...listingOptions, unused: o.unused } as const;
 export const rmOptions = { ...o.imageFilters, unused: o.unused, ...o.protections, withContainers: o.withContainers, ...o.destructive, json: o.json } as const;
 export const pruneOptions = {
@@ -50,6 +50,8 @@ export const images = listing({
   description: [
     'List images with exact sizes, one row per reference, largest first.',
     "UNIQUE is what removing the image alone frees: the bytes of layers no other image holds. REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with AND. --match and --exclude test regular expressions against \"repository:tag\" (an untagged image is \"<none>:<none>\"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
+
+    "--check-registry asks each image's registry (through the daemon's mirrors for Docker Hub names, with docker's credentials) whether it still has the image's digests: FLAGS then says local-only where none has, unverified where no registry could answer. No registry is contacted without it.",
   ],
   options: imagesOptions,
   load: () => import('./commands/images.js'),
@@ -73,6 +75,7 @@ export const rm = defineCommand({
   description: [
     'Remove images selected by name (IMAGE: name, name:tag, full or short ID, name@digest) and/or --match. --unused, --dangling, --older-than, --newer-than and --larger-than narrow that selection, or select from all images when used alone. A selected tag is untagged; an image is deleted when none of its tags remains; an image ID or digest selects the image with all its tags.',
     'Never removed: images a running container uses. Kept unless asked: images used by stopped containers (--with-containers), images that exist only on this host (--include-local, --save). Shows the plan and asks first; -f skips the question; --dry-run only shows the plan. --save and --include-local cannot be combined (one keeps a copy, the other does not).',
+    "Before a tagged image is deleted for good, its registry is asked whether it still has the image's digests (a HEAD of the manifest by digest, which Docker Hub does not count as a pull): if not, the image is kept as existing only on this host. With no answer it is kept on the containerd image store, and goes on the classic store (where a digest means it was pushed or pulled), with a note.",
     "--match and --exclude patterns are RE2 syntax, as in Go's regexp (no backreferences or lookaround, matched in linear time), tested against \"repository:tag\"; an empty one is refused.",
   ],
   options: rmOptions,
@@ -88,7 +91,7 @@ export const prune = defineCommand({
     'With no category flag, remove what docker system prune removes: stopped containers (exited, created, dead), dangling images, unused networks and build cache, in that order, so an image used only by a container the sweep removes goes too. -a adds every unused image (and all unused build cache); --volumes adds unused anonymous volumes, --all-volumes named ones too, on every engine. --containers, --images, --networks, --build-cache pick only those categories (with --volumes or --all-volumes if given).',
     '--until: containers by when they stopped; images by when they were last used where known (the newest stop time of a container made from them, else when they were tagged or pulled here, else when they were created); networks by when they were created; build cache by when it was last used. Volumes have no such time: one stays while a container it belongs to stays.',
     '--keep-under SIZE: remove unused images, least recently used first, only until all images together take at most SIZE; if images in use or protected keep it above, says by how much.',
-    'Never removed: running containers and what they use. Kept unless asked: images that exist only on this host (--include-local, --save). Networks are kept while any container, even a stopped one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
+    'Never removed: running containers and what they use. Kept unless asked: images that exist only on this host (--include-local, --save), as rm decides by asking their registries. Networks are kept while any container, even a stopped one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
     'Refused as meaningless or contradictory (exit 125): --quiet with --json, --save with --include-local, --keep-under with category flags that leave out --images.',
   ],
   options: pruneOptions,
