@@ -66,7 +66,7 @@ export function shortReference(reference: string): string {
 export interface RegistryEndpoint {
   /** "http(s)://host[:port]" with no trailing slash; for a registry that may be insecure, its https form (http is tried next). */
   base: string;
-  /** How messages name it ("the mirror http://127.0.0.1:5000", "Docker Hub", "registry.example.com"). */
+  /** How messages name it ("the mirror http://127.0.0.1:5000", "Docker Hub", "the registry registry.example.com"). */
   name: string;
   mirror: boolean;
   /** Plain http allowed after https (the daemon's insecure registries): https is tried first, without verifying its certificate. */
@@ -98,7 +98,7 @@ export function registryEndpoints(domain: string, settings: RegistrySettings, in
     });
     return [...mirrors, { base: DOCKER_HUB_API, name: 'Docker Hub', mirror: false, insecure: false, credentialsKey: DOCKER_HUB_AUTH_KEY }];
   }
-  return [{ base: `https://${domain}`, name: domain, mirror: false, insecure, credentialsKey: domain }];
+  return [{ base: `https://${domain}`, name: `the registry ${domain}`, mirror: false, insecure, credentialsKey: domain }];
 }
 
 /** "host[:port]" of an http(s) URL. */
@@ -121,38 +121,50 @@ export type EndpointAnswer =
 /** What each endpoint (in the daemon's order) answered about one digest reference. */
 export interface DigestAsked {
   reference: string;
-  answers: { endpoint: Pick<RegistryEndpoint, 'name' | 'mirror'>; answer: EndpointAnswer }[];
-  /** What the daemon answered, when it was asked because docker tidy could reach no endpoint. */
-  daemon?: EndpointAnswer;
+  /** `viaDaemon`: docker tidy could not reach the endpoint, and the daemon answered for it. */
+  answers: { endpoint: Pick<RegistryEndpoint, 'name' | 'mirror'>; answer: EndpointAnswer; viaDaemon?: boolean }[];
+}
+
+/**
+ * The name to ask the daemon about (GET /distribution/NAME/json) for an endpoint docker tidy cannot
+ * reach: the registry's own name, or, for a mirror, the same repository on the mirror's host (so
+ * that the daemon asks the mirror and nothing else). Undefined for Docker Hub itself: the daemon
+ * GETs the manifest, which Docker Hub counts as a pull, and for a mirror whose URL has a path.
+ */
+export function daemonNameFor(endpoint: RegistryEndpoint, ref: RegistryReference): string | undefined {
+  if (endpoint.base === DOCKER_HUB_API) return undefined;
+  const m = /^https?:\/\/([^/]+)$/.exec(endpoint.base);
+  return m ? `${m[1]}/${ref.path}@${ref.digest}` : undefined;
 }
 
 /**
  * The answer for one digest: verified when any endpoint has the manifest; absent when every
- * endpoint that answered said it has not, and the registry itself (not only a mirror) was among
- * them, or the daemon said so; unknown otherwise, saying why.
+ * endpoint that answered said it has not and the registry itself (not only a mirror) was among
+ * them; unknown otherwise, saying why.
  */
 export function digestCopy(asked: DigestAsked): RemoteCopyCheck {
-  const ref = shortReference(asked.reference);
+  // The repository as the registry names it, the digest cut short: "library/postgres@sha256:aff4dcb23744".
+  const parsed = registryReference(asked.reference);
+  const ref = parsed ? `${parsed.path}@${parsed.digest.slice(0, 19)}` : shortReference(asked.reference);
   const found = asked.answers.find((a) => a.answer.kind === 'found');
-  if (found) return { copy: 'verified', detail: `${found.endpoint.name} has ${ref}` };
-  if (asked.daemon?.kind === 'found') return { copy: 'verified', detail: `its registry has ${ref} (asked through the Docker daemon)` };
+  if (found) return { copy: 'verified', detail: `${nameOf(found)} has ${ref}` };
   const missing = asked.answers.filter((a) => a.answer.kind === 'missing');
   const registryMissing = missing.some((a) => !a.endpoint.mirror);
   const others = asked.answers.filter((a) => a.answer.kind !== 'missing');
   if (registryMissing && others.every((a) => a.answer.kind === 'unreachable' && a.endpoint.mirror)) {
     return { copy: 'absent', detail: `${names(missing)} ${missing.length === 1 ? 'does' : 'do'} not have ${ref} (manifest unknown)` };
   }
-  if (asked.daemon?.kind === 'missing') {
-    return { copy: 'absent', detail: `its registry does not have ${ref} (manifest unknown; asked through the Docker daemon)` };
-  }
-  const why = others.filter((a) => a.answer.kind !== 'found').map((a) => `${a.endpoint.name} ${explain(a.answer)}`);
-  if (asked.daemon) why.push(`the Docker daemon ${explain(asked.daemon)}`);
+  const why = others.map((a) => `${nameOf(a)} ${explain(a.answer)}`);
   if (missing.length) why.push(`${names(missing)} ${missing.length === 1 ? 'does' : 'do'} not have it`);
   return { copy: 'unknown', detail: `no answer for ${ref}: ${why.join('; ') || 'no registry to ask'}` };
 }
 
-function names(list: readonly { endpoint: { name: string } }[]): string {
-  const all = list.map((a) => a.endpoint.name);
+function nameOf(a: DigestAsked['answers'][number]): string {
+  return a.viaDaemon ? `${a.endpoint.name} (asked through the Docker daemon)` : a.endpoint.name;
+}
+
+function names(list: DigestAsked['answers']): string {
+  const all = list.map(nameOf);
   return all.length > 1 ? `${all.slice(0, -1).join(', ')} and ${all[all.length - 1]}` : (all[0] ?? '');
 }
 

@@ -18,6 +18,7 @@ import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import {
   copyWithoutDigests,
+  daemonNameFor,
   DOCKER_HUB,
   digestCopy,
   imageCopy,
@@ -146,16 +147,19 @@ export class RegistryChecker {
   private async askDigest(reference: string): Promise<RemoteCopyCheck> {
     const ref = registryReference(reference);
     if (!ref) return { copy: 'unknown', detail: `${shortReference(reference)} is not a reference a registry can be asked about` };
-    const endpoints = await this.endpointsOf(ref.domain);
     const asked: DigestAsked = { reference, answers: [] };
-    for (const endpoint of endpoints) {
-      const answer = await this.askEndpoint(endpoint, ref.path, ref.digest);
-      asked.answers.push({ endpoint, answer });
+    for (const endpoint of await this.endpointsOf(ref.domain)) {
+      let answer = await this.askEndpoint(endpoint, ref.path, ref.digest);
+      // Out of docker tidy's reach: the daemon may reach it (never asked about Docker Hub itself).
+      const name = answer.kind === 'unreachable' ? daemonNameFor(endpoint, ref) : undefined;
+      const daemon = name === undefined ? undefined : await this.askDaemon(name, endpoint);
+      if (daemon && daemon.kind !== 'unreachable') asked.answers.push({ endpoint, answer: daemon, viaDaemon: true });
+      else {
+        if (daemon && answer.kind === 'unreachable') answer = { kind: 'unreachable', detail: `${answer.detail}; nor could the Docker daemon: ${daemon.detail}` };
+        asked.answers.push({ endpoint, answer });
+      }
       // As the daemon pulls: the first endpoint that has it is enough.
-      if (answer.kind === 'found') break;
-    }
-    if (ref.domain !== DOCKER_HUB && asked.answers.every((a) => a.answer.kind === 'unreachable')) {
-      asked.daemon = await this.askDaemon(reference, endpoints[0]!);
+      if (asked.answers[asked.answers.length - 1]!.answer.kind === 'found') break;
     }
     return digestCopy(asked);
   }
@@ -270,7 +274,7 @@ export class RegistryChecker {
     }
   }
 
-  /** GET /distribution/NAME/json: the daemon asks the registry itself (a GET of the manifest). */
+  /** GET /distribution/NAME/json: the daemon asks the registry NAME names (a GET of the manifest there). */
   private async askDaemon(reference: string, endpoint: RegistryEndpoint): Promise<EndpointAnswer> {
     const { credentials } = await this.credentials.get(endpoint.credentialsKey);
     const headers = credentials ? { 'X-Registry-Auth': registryAuthHeader(credentials, endpoint.credentialsKey) } : undefined;
