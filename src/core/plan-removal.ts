@@ -41,7 +41,7 @@ export interface PlannedRemoval {
   cachedBytes: number;
   /** Saved with `docker save` first (--save, local-only images). */
   save: boolean;
-  /** Why deleting it may lose it, when its copy in a registry was not verified (classic store). */
+  /** Why its copy in a registry was not verified, when it goes without (classic store: its RepoDigest counts). */
   note?: string;
 }
 

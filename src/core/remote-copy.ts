@@ -211,7 +211,7 @@ export function isLocalOnly(image: Image, store: 'classic' | 'containerd'): bool
 
 /** What a removal may do with an image that it would delete for good, by what is known of a copy. */
 export type CopyDecision =
-  /** It may go; `note` when its copy was not verified (the classic store's RepoDigests count). */
+  /** It may go; `note` says why its copy was not verified, when it was not (the classic store's RepoDigests count). */
   | { keep: false; note?: string }
   /** Kept unless --include-local or --save. */
   | { keep: true; reason: string };
@@ -235,7 +235,7 @@ export function copyDecision(image: Image, store: 'classic' | 'containerd'): Cop
   const why = check?.detail ?? 'its registry was not asked';
   return store === 'containerd'
     ? { keep: true, reason: `may exist only on this host: ${why}` }
-    : { keep: false, note: `copy not verified (${why}); its RepoDigest counts as one on the classic store` };
+    : { keep: false, note: why };
 }
 
 /** Whether asking a registry could change what happens to the image: tagged, with digests, not asked yet. */

@@ -98,7 +98,7 @@ export interface RemovedImageV2 {
   bytes: number;
   /** What its registry said before it was deleted; null when not asked (untagged images, --include-local). */
   remoteCopy: RemoteCopy | null;
-  /** Why it goes although its copy was not verified (classic store). */
+  /** Why its copy was not verified, when it goes without (classic store, where a RepoDigest counts as a copy). */
   note?: string;
   alreadyGone?: true;
 }

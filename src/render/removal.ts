@@ -103,7 +103,7 @@ export function notVerifiedLines(removals: readonly PlannedRemoval[]): string {
   const noted = removals.filter((r) => r.note);
   if (noted.length === 0) return '';
   return (
-    "Not verified with a registry (on the classic store a digest is recorded only by a push or a pull, so it counts as a copy):\n" +
+    'Not verified with a registry, and removed all the same (on the classic store a digest is recorded only by a push or a pull, so it counts as a copy):\n' +
     sanitizeLines(noted.map((r) => `  ${r.image.tags[0] ?? shortId(r.image.id)} (${shortId(r.image.id)}): ${r.note}`).join('\n')) + '\n'
   );
 }

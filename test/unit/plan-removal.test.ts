@@ -156,7 +156,7 @@ describe('planRemoval', () => {
     it('no answer: on the classic store its RepoDigest still counts as a copy, and the plan says it was not verified', () => {
       const plan = planRemoval(answered('unknown', 'classic'), rm);
       expect(plan.removals.map((r) => [r.action, r.save, r.note])).toEqual([
-        ['delete', false, 'copy not verified (the registry said unknown); its RepoDigest counts as one on the classic store'],
+        ['delete', false, 'the registry said unknown'],
       ]);
     });
 
