@@ -211,8 +211,8 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
     writeFileSync(join(cut.DOCKER_CONFIG!, 'config.json'), readFileSync(join(env.DOCKER_CONFIG!, 'config.json')));
     const doc = await tidyJson<{ images: ImageDoc[] }>(['unused', '--check-registry'], cut);
     expect(copies(doc)).toMatchObject({ hubpulled: 'verified', never: 'absent', deleted: 'absent', moving: 'verified', private: 'verified', gone: 'unknown' });
-    const plan = await docker(['tidy', 'rm', '--dry-run', `${R}/tidy/never:1`], cut);
-    expect(plan.stdout).toContain(`the registry ${R} (asked through the Docker daemon) does not have tidy/never@sha256:`);
+    const plan = await docker(['tidy', 'rm', '--dry-run', `${R}/tidy/deleted:1`], cut);
+    expect(plan.stdout).toContain(`the registry ${R} (asked through the Docker daemon) does not have tidy/deleted@sha256:`);
   });
 
   it('rm removes what a registry has, keeps what it lacks as local-only, and what it could not ask about as the store says', async () => {
