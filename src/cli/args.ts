@@ -6,16 +6,8 @@
 import yargs from 'yargs/yargs';
 import { InputError } from '../core/parse.js';
 import { UsageError } from '../errors.js';
-import type { CommandSpec } from './command.js';
+import type { CommandSpec, ParsedArgs } from './command.js';
 import { help, type FlagsOf, type OptionSpec, type ParseContext } from './options.js';
-
-/** The typed flags and the positional arguments of one command line. */
-export interface ParsedArgs<Opts extends Record<string, OptionSpec>> {
-  flags: FlagsOf<Opts>;
-  args: string[];
-  /** The text a value flag was last given as, by flag name (for messages that quote it). */
-  given(name: string): string | undefined;
-}
 
 /** pflag's booleans (Go's strconv.ParseBool): anything else is a usage error, never "false". */
 const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);

@@ -3,8 +3,7 @@
 import type { Outcome } from '../core/outcome.js';
 import type { EngineClient } from '../docker/engine.js';
 import type { DockerTarget } from '../docker/target.js';
-import type { ParsedArgs } from './args.js';
-import type { OptionSpec } from './options.js';
+import type { FlagsOf, OptionSpec } from './options.js';
 
 /** What a running command can use; nothing here decides anything. */
 export interface CommandContext {
@@ -17,6 +16,14 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Now, in Unix seconds. */
   now: number;
+}
+
+/** The typed flags and the positional arguments of one command line. */
+export interface ParsedArgs<Opts extends Record<string, OptionSpec>> {
+  flags: FlagsOf<Opts>;
+  args: string[];
+  /** The text a value flag was last given as, by flag name (for messages that quote it). */
+  given(name: string): string | undefined;
 }
 
 /** The work of a command: its parsed command line in (typed flags, arguments), an outcome out (exit codes are run.ts's). */

@@ -137,3 +137,26 @@ export const listing = { sort, reverse, limit } as const;
 export const protections = { keepLast, includeLocal, save } as const;
 /** `-f/--force` and `--dry-run`, for commands that delete. */
 export const destructive = { force, dryRun } as const;
+
+// Each command's options: its spec (registry.ts) lists them and its handler's flags are typed by them.
+export const dfOptions = { verbose: verbose, json: json } as const;
+export const listingOptions = { ...imageFilters, localOnly: localOnly, checkRegistry: checkRegistry, ...listing, quiet: quietIds, json: json } as const;
+export const imagesOptions = { ...listingOptions, unused: unused } as const;
+export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, ...destructive, json: json } as const;
+export const pruneOptions = {
+  all: all,
+  volumes: volumes,
+  allVolumes: allVolumes,
+  containers: containers,
+  images: images,
+  networks: networks,
+  buildCache: buildCache,
+  until: until,
+  filter: filter,
+  keepUnder: keepUnder,
+  exclude: keepMatching,
+  ...protections,
+  ...destructive,
+  quiet: quietSummary,
+  json: json,
+} as const;

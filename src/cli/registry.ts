@@ -1,30 +1,7 @@
 // Every command of `docker tidy`, listed once, as specs: names, help and options. A command's
 // work is a module of its own, loaded only when it runs (help and completion load none of them).
 import { defineCommand, type CommandSpec } from './command.js';
-import * as o from './options.js';
-
-/** Each command's options (apart from its spec, so that its handler's types do not loop through the spec). */
-export const dfOptions = { verbose: o.verbose, json: o.json } as const;
-export const listingOptions = { ...o.imageFilters, localOnly: o.localOnly, checkRegistry: o.checkRegistry, ...o.listing, quiet: o.quietIds, json: o.json } as const;
-export const imagesOptions = { ...listingOptions, unused: o.unused } as const;
-export const rmOptions = { ...o.imageFilters, unused: o.unused, ...o.protections, withContainers: o.withContainers, ...o.destructive, json: o.json } as const;
-export const pruneOptions = {
-  all: o.all,
-  volumes: o.volumes,
-  allVolumes: o.allVolumes,
-  containers: o.containers,
-  images: o.images,
-  networks: o.networks,
-  buildCache: o.buildCache,
-  until: o.until,
-  filter: o.filter,
-  keepUnder: o.keepUnder,
-  exclude: o.keepMatching,
-  ...o.protections,
-  ...o.destructive,
-  quiet: o.quietSummary,
-  json: o.json,
-} as const;
+import { dfOptions, imagesOptions, listingOptions, pruneOptions, rmOptions } from './options.js';
 
 export const df = defineCommand({
   name: 'df',

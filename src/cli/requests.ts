@@ -5,8 +5,7 @@ import type { RemovalRequest } from '../core/plan-removal.js';
 import type { Pattern } from '../core/patterns.js';
 import type { ImageFilter } from '../core/select.js';
 import { UsageError } from '../errors.js';
-import type { FlagsOf } from './options.js';
-import type { pruneOptions, rmOptions } from './registry.js';
+import type { FlagsOf, pruneOptions, rmOptions } from './options.js';
 
 /** The shared filter flags (images, unused, rm), as parsed. */
 export interface FilterFlags {

@@ -41,7 +41,8 @@ export function tarName(image: Image): string {
 
 /**
  * The steps of a removal plan: containers first; each image's save, then its names, then the
- * removal that deletes it, after every planned removal of an image built on it (children first).
+ * removal that deletes it, after every planned removal of an image built on it (children first)
+ * and after the deletion of the previous image with the same parent (siblings one by one).
  * `into` collects the steps (prune adds its own after them).
  */
 export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
@@ -51,6 +52,7 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
     into.push({ op: { kind: 'remove-container', container, bytes: Math.max(0, container.sizeRw) }, after: [] });
   }
   const lastStep = new Map<PlannedRemoval, number>();
+  const lastDeleteOnParent = new Map<string, number>();
   const builtOn = dependents(plan.removals);
   for (const removal of plan.removals) {
     const { image } = removal;
@@ -69,8 +71,17 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
     });
     if (removal.action === 'delete') {
       const children = (builtOn.get(removal) ?? []).map((r) => lastStep.get(r)!);
+      // Deleting an image also deletes its untagged parent once no other image is built on it. The
+      // containerd store decides that without a lock: two children deleted at once each see the
+      // other and leave the parent behind, dangling. So images with the same parent go one by one.
+      const sibling = image.parentId ? lastDeleteOnParent.get(image.parentId) : undefined;
+      if (image.parentId) lastDeleteOnParent.set(image.parentId, into.length);
       lastStep.set(removal, into.length);
-      into.push({ op: { kind: 'delete-image', image, ref: refs[refs.length - 1]!, bytes: removal.bytes }, after: [...before, ...names, ...children], removal });
+      into.push({
+        op: { kind: 'delete-image', image, ref: refs[refs.length - 1]!, bytes: removal.bytes },
+        after: [...before, ...names, ...children, ...(sibling === undefined ? [] : [sibling])],
+        removal,
+      });
     } else {
       lastStep.set(removal, names[names.length - 1]!);
     }

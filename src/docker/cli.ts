@@ -1,15 +1,18 @@
 // The only module that runs docker. Every docker process starts here, without a shell, with
 // docker's global options (as the user gave them) in front of its own arguments; so do docker's
 // credential helpers (docker-credential-NAME), which docker runs the same way.
-import { execa, type Options } from 'execa';
+import { execa, ExecaError, type Options } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { CancelledError, TidyError } from '../errors.js';
 import { describeDaemon, type DockerTarget } from './target.js';
 
-/** Turns what a failed docker process said into an error that names the fix. */
-export function classifyDockerFailure(target: DockerTarget, command: string, stderr: string, cause?: unknown): Error {
+/**
+ * Turns what a failed docker process said into an error that names the fix. `cause`: execa's
+ * error for the process (its `code` is set when docker could not be started at all).
+ */
+export function classifyDockerFailure(target: DockerTarget, command: string, stderr: string, cause?: ExecaError): Error {
   if (target.signal.aborted) return new CancelledError();
-  const code = (cause as { code?: string } | undefined)?.code;
+  const code = cause?.code;
   if (code === 'ENOENT') {
     return new TidyError(
       `docker binary not found: "${target.binary}"`,
@@ -53,17 +56,14 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
   }
   if (command === 'docker system dial-stdio') {
     // The connection was up and ended under us: most often the daemon stopped or restarted.
-    const exit = (cause as { exitCode?: number; signal?: string } | undefined) ?? {};
-    const how = exit.signal ? `was killed (${exit.signal})` : exit.exitCode !== undefined ? `exited with code ${exit.exitCode}` : 'ended';
+    const how = cause?.signal ? `was killed (${cause.signal})` : cause?.exitCode !== undefined ? `exited with code ${cause.exitCode}` : 'ended';
     return new TidyError(
       `lost the connection to ${describeDaemon(target, dialed)}: docker system dial-stdio ${how}${text ? `: ${firstLine(text)}` : ''}`,
       'is the daemon still running? check it ("docker info"), then run the command again',
       { cause },
     );
   }
-  return new TidyError(`${command} failed: ${firstLine(text) || String((cause as Error | undefined)?.message ?? 'unknown error')}`, undefined, {
-    cause,
-  });
+  return new TidyError(`${command} failed: ${firstLine(text) || (cause?.shortMessage ?? 'unknown error')}`, undefined, { cause });
 }
 
 function dialedAddress(stderr: string): string | undefined {
@@ -87,9 +87,10 @@ export async function saveImageTo(target: DockerTarget, refs: string[], fd: numb
       stdout: createWriteStream('', { fd, autoClose: false }),
     });
   } catch (error) {
-    const e = error as { isCanceled?: boolean; stderr?: string; code?: string; cause?: unknown };
-    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
-    throw classifyDockerFailure(target, `docker save`, e.stderr ?? '', e.code ? e : (e.cause ?? e));
+    if (target.signal.aborted) throw new CancelledError();
+    if (!(error instanceof ExecaError)) throw error;
+    if (error.isCanceled) throw new CancelledError();
+    throw classifyDockerFailure(target, `docker save`, String(error.stderr ?? ''), error);
   }
 }
 
@@ -106,9 +107,10 @@ export async function dockerOutput(target: DockerTarget, args: string[]): Promis
     });
     return stdout;
   } catch (error) {
-    const e = error as { isCanceled?: boolean; timedOut?: boolean };
-    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
-    if (e.timedOut) throw timeoutError(target, `docker ${args.slice(0, 2).join(' ')}`);
+    if (target.signal.aborted) throw new CancelledError();
+    if (!(error instanceof ExecaError)) throw error;
+    if (error.isCanceled) throw new CancelledError();
+    if (error.timedOut) throw timeoutError(target, `docker ${args.slice(0, 2).join(' ')}`);
     return undefined;
   }
 }

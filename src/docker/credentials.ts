@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { credentialHelperGet } from './cli.js';
 import type { DockerTarget } from './target.js';
 
@@ -22,19 +22,19 @@ export interface RegistryCredentials {
 }
 
 const AuthEntry = z.object({
-  auth: z.string().optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  identitytoken: z.string().optional(),
-  registrytoken: z.string().optional(),
+  auth: z.optional(z.string()),
+  username: z.optional(z.string()),
+  password: z.optional(z.string()),
+  identitytoken: z.optional(z.string()),
+  registrytoken: z.optional(z.string()),
 });
 const ConfigFile = z.object({
-  auths: z.record(z.string(), AuthEntry.nullable()).optional(),
-  credsStore: z.string().optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
+  auths: z.optional(z.record(z.string(), z.nullable(AuthEntry))),
+  credsStore: z.optional(z.string()),
+  credHelpers: z.optional(z.record(z.string(), z.string())),
 });
 type ConfigFile = z.infer<typeof ConfigFile>;
-const HelperAnswer = z.object({ Username: z.string().optional(), Secret: z.string().optional() });
+const HelperAnswer = z.object({ Username: z.optional(z.string()), Secret: z.optional(z.string()) });
 
 /** docker's config folder, as docker resolves it: --config, else DOCKER_CONFIG, else ~/.docker. */
 export function dockerConfigDir(target: Pick<DockerTarget, 'globals' | 'env'>): string {

@@ -13,7 +13,9 @@ import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { z } from 'zod';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ExecaError } from 'execa';
+import * as z from 'zod/mini';
 import { CancelledError, TidyError } from '../errors.js';
 import { classifyDockerFailure, dockerOutput, spawnDocker, timeoutError } from './cli.js';
 import { describeDaemon, type DockerTarget } from './target.js';
@@ -26,6 +28,13 @@ export const MIN_API_VERSION = '1.40';
  * reads both shapes. A newer daemon is asked at this version; an older one at its own.
  */
 export const MAX_API_VERSION = '1.55';
+
+/**
+ * How long a request broken with its connection waits for that connection's docker process to
+ * exit, whose stderr says why (the daemon stopped, ssh failed, ...). docker exits at once when the
+ * connection ends; one that does not within this time leaves the request's own error.
+ */
+const EXIT_GRACE_MS = 2000;
 
 /** An error response from the Engine API, with its HTTP status and the daemon's message. */
 export class EngineApiError extends TidyError {
@@ -67,6 +76,8 @@ export class EngineClient {
   private failure: Error | undefined;
   /** How to fail each request in flight at once (see openConnection). */
   private readonly inFlight = new Set<(error: Error) => void>();
+  /** How each connection through docker ended: its docker process's exit (see send's error handler). */
+  private readonly exits = new WeakMap<Duplex, Promise<unknown>>();
   /** Requests sent with fetch and not yet answered, and those waiting for a turn (fetchOverSocket). */
   private fetching = 0;
   private readonly waitingToFetch: Array<() => void> = [];
@@ -175,9 +186,17 @@ export class EngineClient {
           else finish(undefined, { status, headers: res.headers, body });
         });
       });
-      // The connection's failure (docker exited, said why on stderr) explains a broken request better.
+      let connection: Duplex | undefined;
+      req.on('socket', (socket: Duplex) => (connection = socket));
+      // The connection's failure (docker exited, said why on stderr) explains a broken request
+      // better: when the connection goes through docker, its exit is waited for (briefly: a docker
+      // that lingers leaves the request's own error).
       req.on('error', (error) => {
-        setTimeout(() => finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error })), 50);
+        const explain = (): void =>
+          finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error }));
+        const exited = connection && this.exits.get(connection);
+        if (!exited) return explain();
+        void Promise.race([exited, delay(EXIT_GRACE_MS)]).then(explain);
       });
       const fail = (error: Error): void => {
         req.destroy();
@@ -189,10 +208,10 @@ export class EngineClient {
         finish(new CancelledError());
       };
       if (!finishOnAbort) target.signal.addEventListener('abort', onAbort, { once: true });
+      // This request alone: the others keep their connections and their own time.
       const timer = setTimeout(() => {
-        req.destroy();
-        this.close();
         finish(timeoutError(target, what));
+        req.destroy();
       }, target.timeoutMs);
       req.end();
     });
@@ -234,10 +253,7 @@ export class EngineClient {
       headers = Object.fromEntries(res.headers.entries());
       body = await res.text();
     } catch (error) {
-      if (timeout.signal.aborted) {
-        this.close();
-        throw timeoutError(target, what);
-      }
+      if (timeout.signal.aborted) throw timeoutError(target, what);
       if (target.signal.aborted && !finishOnAbort) throw new CancelledError();
       const e = error as NodeJS.ErrnoException;
       // Bun says "ENOENT: Was there a typo in the url or port?" for a socket it cannot open.
@@ -288,11 +304,13 @@ export class EngineClient {
         return this;
       };
     }
-    child.then(
+    const exited = child.then(
       () => socket.destroy(),
       (error: unknown) => {
-        const notStarted = Boolean((error as { code?: string }).code);
-        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, notStarted ? error : undefined);
+        const failed = error instanceof ExecaError ? error : undefined;
+        // Set when docker could not be started at all (not found, not executable).
+        const notStarted = failed?.code !== undefined;
+        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, failed);
         socket.destroy(this.failure);
         // A docker that never started (not found, not executable) sent nothing: every request in
         // flight fails with its error now. Bun's http client does not turn the destruction of a
@@ -300,6 +318,7 @@ export class EngineClient {
         if (notStarted) for (const failRequest of [...this.inFlight]) failRequest(this.failure);
       },
     );
+    this.exits.set(socket, exited);
     child.finally(() => this.children.delete(child)).catch(() => undefined);
     return socket;
   }
@@ -311,7 +330,7 @@ const nativeFetch = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
 /** What `docker context inspect` says of the endpoint docker would use. */
 const ContextInspect = z.object({
   Endpoints: z.object({ docker: z.object({ Host: z.string() }) }),
-  TLSMaterial: z.record(z.string(), z.unknown()).nullish(),
+  TLSMaterial: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 /** A local endpoint connected to directly: its path for net.connect, and docker's URL for it. */

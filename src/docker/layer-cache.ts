@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Layer } from '../core/snapshot.js';
 
 const CacheEntry = z.object({
@@ -17,9 +17,9 @@ const CacheEntry = z.object({
    * The image's size less its layers when they were read: 0 on the classic store, its compressed
    * content on the containerd store. A file whose sizes no longer add up is not trusted.
    */
-  content: z.number().default(0),
+  content: z._default(z.number(), 0),
   /** Layers a BuildKit step made (indexes); null when the history was not read. */
-  buildkit: z.array(z.number()).nullable(),
+  buildkit: z.nullable(z.array(z.number())),
 });
 // Version 2 added `buildkit`: a version-1 file is ignored and rewritten.
 const CacheFile = z.object({ schemaVersion: z.literal(2), images: z.record(z.string(), CacheEntry) });

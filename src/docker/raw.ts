@@ -1,31 +1,34 @@
 // The raw JSON shapes the Engine API returns (API 1.40 to 1.55), validated on arrival: output we
 // do not understand is an error that names the request, never silently skipped.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 // zod compiles object parsers with new Function on first use, which costs more than it saves for
-// the few parses of one run.
-z.config({ jitless: true });
+// the few parses of one run. zod/mini loads no messages of its own: English, as zod's full build has.
+z.config({ ...z.locales.en(), jitless: true });
 import { TidyError } from '../errors.js';
 
-const stringList = z
-  .array(z.string())
-  .nullish()
-  .transform((v) => v ?? []);
-const labels = z
-  .record(z.string(), z.string())
-  .nullish()
-  .transform((v) => v ?? {});
+// A value the daemon may send as null or leave out, read as `empty`.
+const orEmpty = <T extends z.ZodMiniType, E>(schema: T, empty: E) =>
+  z.pipe(
+    z.nullish(schema),
+    z.transform((v: z.infer<T> | null | undefined) => v ?? empty),
+  );
+// A list the daemon may send as null or leave out: empty.
+const list = <T extends z.ZodMiniType>(item: T) => orEmpty(z.array(item), [] as z.infer<T>[]);
+const stringList = list(z.string());
+const labels = orEmpty(z.record(z.string(), z.string()), {} as Record<string, string>);
+const text = (fallback = '') => z._default(z.string(), fallback);
 
 /** GET /images/json and the Images of /system/df. */
 export const ImageSummary = z.object({
   Id: z.string(),
-  ParentId: z.string().default(''),
+  ParentId: text(),
   RepoTags: stringList,
   RepoDigests: stringList,
   Created: z.number(),
   Size: z.number(),
-  SharedSize: z.number().optional(),
-  Containers: z.number().optional(),
+  SharedSize: z.optional(z.number()),
+  Containers: z.optional(z.number()),
   Labels: labels,
 });
 export type ImageSummary = z.infer<typeof ImageSummary>;
@@ -34,22 +37,17 @@ export type ImageSummary = z.infer<typeof ImageSummary>;
 export const ContainerSummary = z.object({
   Id: z.string(),
   Names: stringList,
-  Image: z.string().default(''),
+  Image: text(),
   ImageID: z.string(),
   Created: z.number(),
   State: z.string(),
   // Only present when the daemon was asked to compute sizes.
-  SizeRw: z.number().optional(),
-  SizeRootFs: z.number().optional(),
+  SizeRw: z.optional(z.number()),
+  SizeRootFs: z.optional(z.number()),
   Labels: labels,
-  HostConfig: z.object({ NetworkMode: z.string().optional() }).nullish(),
-  NetworkSettings: z
-    .object({ Networks: z.record(z.string(), z.object({ NetworkID: z.string().nullish() }).nullish()).nullish() })
-    .nullish(),
-  Mounts: z
-    .array(z.object({ Type: z.string().optional(), Name: z.string().optional() }))
-    .nullish()
-    .transform((v) => v ?? []),
+  HostConfig: z.nullish(z.object({ NetworkMode: z.optional(z.string()) })),
+  NetworkSettings: z.nullish(z.object({ Networks: z.nullish(z.record(z.string(), z.nullish(z.object({ NetworkID: z.nullish(z.string()) })))) })),
+  Mounts: list(z.object({ Type: z.optional(z.string()), Name: z.optional(z.string()) })),
 });
 export type ContainerSummary = z.infer<typeof ContainerSummary>;
 
@@ -58,54 +56,39 @@ export const VolumeSummary = z.object({
   Name: z.string(),
   Driver: z.string(),
   Labels: labels,
-  UsageData: z
-    .object({ Size: z.number(), RefCount: z.number() })
-    .nullish()
-    .transform((v) => v ?? { Size: -1, RefCount: -1 }),
+  UsageData: orEmpty(z.object({ Size: z.number(), RefCount: z.number() }), { Size: -1, RefCount: -1 }),
 });
 export type VolumeSummary = z.infer<typeof VolumeSummary>;
 
 /** GET /volumes: the volumes without their sizes (UsageData null). */
 export const VolumeList = z.object({
-  Volumes: z
-    .array(VolumeSummary)
-    .nullish()
-    .transform((v) => v ?? []),
+  Volumes: list(VolumeSummary),
 });
 
 /** A build-cache record in /system/df. */
 export const BuildCacheSummary = z.object({
   ID: z.string(),
-  Type: z.string().default(''),
-  Description: z.string().default(''),
+  Type: text(),
+  Description: text(),
   InUse: z.boolean(),
   Shared: z.boolean(),
   Size: z.number(),
-  CreatedAt: z.string().default(''),
-  LastUsedAt: z.string().nullish().transform((v) => v ?? null),
-  Parent: z.string().nullish(),
+  CreatedAt: text(),
+  LastUsedAt: orEmpty(z.string(), null),
+  Parent: z.nullish(z.string()),
   Parents: stringList,
   // Engines 25 to 27 send Parents under a misspelt key with a leading space (moby's JSON tag).
   ' Parents': stringList,
 });
 export type BuildCacheSummary = z.infer<typeof BuildCacheSummary>;
 
-// A list the daemon may send as null or leave out: empty.
-const list = <T extends z.ZodType>(item: T) =>
-  z
-    .array(item)
-    .nullish()
-    .transform((v) => v ?? []);
-
 /**
  * One section of GET /system/df from API 1.52 on (ImageUsage, ContainerUsage, ...). Every field is
  * omitted when zero or empty; Items (the objects the older shape listed) only with verbose=1.
  * ActiveCount and Reclaimable are the daemon's own figures, which docker tidy computes itself.
  */
-const usageSection = <T extends z.ZodType>(item: T) =>
-  z
-    .object({ TotalCount: z.number().default(0), TotalSize: z.number().default(0), Items: list(item) })
-    .nullish();
+const usageSection = <T extends z.ZodMiniType>(item: T) =>
+  z.nullish(z.object({ TotalCount: z._default(z.number(), 0), TotalSize: z._default(z.number(), 0), Items: list(item) }));
 
 // The old fields. Until API 1.51 the whole answer; API 1.52 sends them beside the new sections
 // unless verbose=1 is asked; from 1.53 they go away (moby api/docs/CHANGELOG.md).
@@ -118,19 +101,20 @@ const DF_SECTIONS = ['ImageUsage', 'ContainerUsage', 'VolumeUsage', 'BuildCacheU
  * present; otherwise the sections, whose Items must then be all of TotalCount (an answer without
  * them, as to a request without verbose=1, would otherwise read as an empty daemon).
  */
-export const SystemDf = z
+const DfAnswer = z
   .object({
-    LayersSize: z.number().optional(),
-    Images: z.array(ImageSummary).nullish(),
-    Containers: z.array(ContainerSummary).nullish(),
-    Volumes: z.array(VolumeSummary).nullish(),
-    BuildCache: z.array(BuildCacheSummary).nullish(),
+    LayersSize: z.optional(z.number()),
+    Images: z.nullish(z.array(ImageSummary)),
+    Containers: z.nullish(z.array(ContainerSummary)),
+    Volumes: z.nullish(z.array(VolumeSummary)),
+    BuildCache: z.nullish(z.array(BuildCacheSummary)),
     ImageUsage: usageSection(ImageSummary),
     ContainerUsage: usageSection(ContainerSummary),
     VolumeUsage: usageSection(VolumeSummary),
     BuildCacheUsage: usageSection(BuildCacheSummary),
   })
-  .superRefine((df, ctx) => {
+  .check(
+    z.superRefine((df, ctx) => {
     if (!isSectioned(df)) return;
     for (const key of DF_SECTIONS) {
       const section = df[key];
@@ -138,8 +122,11 @@ export const SystemDf = z
         ctx.addIssue({ code: 'custom', path: [key, 'Items'], message: `${section.Items.length} items listed of TotalCount ${section.TotalCount}` });
       }
     }
-  })
-  .transform((df) =>
+    }),
+  );
+export const SystemDf = z.pipe(
+  DfAnswer,
+  z.transform((df: z.infer<typeof DfAnswer>) =>
     isSectioned(df)
       ? {
           LayersSize: df.ImageUsage ? df.ImageUsage.TotalSize : undefined,
@@ -155,7 +142,8 @@ export const SystemDf = z
           Volumes: df.Volumes ?? [],
           BuildCache: df.BuildCache ?? [],
         },
-  );
+  ),
+);
 export type SystemDf = z.infer<typeof SystemDf>;
 
 // The API 1.52 shape: some section present and none of the old fields.
@@ -167,42 +155,42 @@ function isSectioned(df: Partial<Record<(typeof LEGACY_DF_FIELDS)[number] | (typ
 export const NetworkSummary = z.object({
   Name: z.string(),
   Id: z.string(),
-  Created: z.string().default(''),
-  Scope: z.string().default('local'),
-  Driver: z.string().default(''),
+  Created: text(),
+  Scope: text('local'),
+  Driver: text(),
   Labels: labels,
 });
 export type NetworkSummary = z.infer<typeof NetworkSummary>;
 
 /** The parts of GET /info that tidy uses. */
 export const SystemInfo = z.object({
-  Driver: z.string().default(''),
+  Driver: text(),
   // [["Backing Filesystem", "extfs"], ...]; on the containerd store ["driver-type", "io.containerd.snapshotter.v1"].
-  DriverStatus: z
-    .array(z.array(z.string()))
-    .nullish()
-    .transform((v) => (v ?? []).map((pair) => [pair[0] ?? '', pair[1] ?? ''] as const)),
-  Name: z.string().default(''),
+  DriverStatus: z.pipe(
+    list(z.array(z.string())),
+    z.transform((pairs: string[][]) => pairs.map((pair) => [pair[0] ?? '', pair[1] ?? ''] as const)),
+  ),
+  Name: text(),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 
 /** POST /build/prune. */
 export const BuildPruneAnswer = z.object({
   CachesDeleted: stringList,
-  SpaceReclaimed: z.number().default(0),
+  SpaceReclaimed: z._default(z.number(), 0),
 });
 
 /** The parts of GET /containers/{id}/json that tidy uses. */
 export const ContainerInspect = z.object({
   Id: z.string(),
-  State: z.object({ FinishedAt: z.string().default('') }),
+  State: z.object({ FinishedAt: text() }),
 });
 
 /** The parts of GET /images/{id}/json that tidy uses. */
 export const ImageInspect = z.object({
   Id: z.string(),
   Size: z.number(),
-  Metadata: z.object({ LastTagTime: z.string().nullish() }).nullish(),
+  Metadata: z.nullish(z.object({ LastTagTime: z.nullish(z.string()) })),
   RootFS: z.object({
     Type: z.string(),
     Layers: stringList,
@@ -211,20 +199,17 @@ export const ImageInspect = z.object({
 export type ImageInspect = z.infer<typeof ImageInspect>;
 
 /** GET /images/{id}/history: newest first. An image without history: [] (classic store), null (containerd store, engine 26). */
-export const ImageHistory = z
-  .array(
-    z.object({
-      Size: z.number(),
-      CreatedBy: z.string().default(''),
-      Comment: z.string().nullish(),
-    }),
-  )
-  .nullable()
-  .transform((v) => v ?? []);
+export const ImageHistory = list(
+  z.object({
+    Size: z.number(),
+    CreatedBy: text(),
+    Comment: z.nullish(z.string()),
+  }),
+);
 export type ImageHistory = z.infer<typeof ImageHistory>;
 
 /** Validates `data` against `schema`, or fails naming what was being read and what was wrong. */
-export function expectShape<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+export function expectShape<S extends z.ZodMiniType>(schema: S, data: unknown, what: string): z.output<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

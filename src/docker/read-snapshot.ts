@@ -22,7 +22,7 @@ import {
   VolumeList,
   VolumeSummary,
 } from './raw.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 16;
@@ -371,7 +371,7 @@ async function readLastTagTime(client: EngineClient, id: string, rawInspect: unk
 }
 
 // An inspect, or undefined when the object was removed since it was listed.
-async function inspectIfPresent<T>(client: EngineClient, path: string, what: string, schema: z.ZodType<T>): Promise<T | undefined> {
+async function inspectIfPresent<S extends z.ZodMiniType>(client: EngineClient, path: string, what: string, schema: S): Promise<z.output<S> | undefined> {
   try {
     return expectShape(schema, await client.getJson(path, what), what);
   } catch (error) {

@@ -15,7 +15,7 @@
 // At most REGISTRY_CONCURRENCY requests are in flight; every answer is kept for the run.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   copyWithoutDigests,
   daemonNameFor,
@@ -54,15 +54,13 @@ const MANIFEST_TYPES = [
 
 /** GET /info's registry settings (every field optional: engines and API versions differ). */
 const RegistryConfigRaw = z.object({
-  RegistryConfig: z
-    .object({
-      IndexConfigs: z
-        .record(z.string(), z.object({ Mirrors: z.array(z.string()).nullish(), Secure: z.boolean().nullish() }).nullable())
-        .nullish(),
-      InsecureRegistryCIDRs: z.array(z.string()).nullish(),
-      Mirrors: z.array(z.string()).nullish(),
-    })
-    .nullish(),
+  RegistryConfig: z.nullish(
+    z.object({
+      IndexConfigs: z.nullish(z.record(z.string(), z.nullable(z.object({ Mirrors: z.nullish(z.array(z.string())), Secure: z.nullish(z.boolean()) })))),
+      InsecureRegistryCIDRs: z.nullish(z.array(z.string())),
+      Mirrors: z.nullish(z.array(z.string())),
+    }),
+  ),
 });
 
 /** The daemon's registry settings from its /info answer (pure). */

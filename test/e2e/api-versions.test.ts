@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeE2E, run, userEnv, world, scratchDir } from './harness.js';
+import { THROUGH_DOCKER, describeE2E, run, userEnv, world, scratchDir } from './harness.js';
 
 const fake = join(import.meta.dirname, '..', 'fixtures', 'fake-docker.mjs');
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'engines');
@@ -15,6 +15,7 @@ async function replayed(args: string[], fixture: string, api: string, minApi: st
   const log = join(scratchDir('replay'), 'log');
   const env = userEnv({
     DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: fake,
+    DOCKER_HOST: THROUGH_DOCKER,
     FAKE_DOCKER_MODE: 'replay',
     FAKE_DOCKER_FIXTURE: join(fixtures, `${fixture}.json`),
     FAKE_DOCKER_API: api,

@@ -1,12 +1,11 @@
 // What the Bun-built executable must not do that Bun's compiled executables do by default: read a
 // .env file or bunfig.toml from the directory it runs in (either could point docker tidy at another
 // daemon, or make it run code, from any folder a user happens to be in).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { describeE2E, userEnv, world, type Ran } from './harness.js';
+import { describeE2E, scratchDir, userEnv, world, type Ran } from './harness.js';
 
 function runIn(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
   return new Promise((resolve, reject) => {
@@ -22,7 +21,7 @@ function runIn(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ran
 
 describeE2E('the executable in a folder with .env and bunfig.toml', () => {
   it('reads neither: the daemon is the one docker names, and no preload runs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tidy-cwd-'));
+    const dir = scratchDir('cwd');
     const marker = join(dir, 'preload-ran');
     writeFileSync(join(dir, '.env'), 'DOCKER_HOST=unix:///nonexistent/docker.sock\nDOCKER_TIDY_TIMEOUT=abc\n');
     writeFileSync(join(dir, 'evil.ts'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);

@@ -3,10 +3,9 @@
 // Each asserts what was reported against what the daemon then holds: nothing lost unreported,
 // nothing left running, and the same command, run again, finishing the job.
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeE2E, docker, engine, freshWorld, run, scratchDir } from './harness.js';
+import { describeE2E, docker, engine, freshWorld, run, scratchDir, watchImageDeletions } from './harness.js';
 
 interface RmDoc {
   images: { id: string; tags: string[] }[];
@@ -30,35 +29,6 @@ function processesFor(host: string): number[] {
     }
   }
   return pids;
-}
-
-/**
- * Counts the daemon's image delete events from now on (GET /events, streamed): it knows at once
- * when removals happen, where listing the images to see takes longer than a removal (half a second
- * for 60 images on engine 28.5's containerd store, on a busy machine).
- */
-async function watchImageDeletions(host: string): Promise<{ count: () => number; close: () => void }> {
-  let count = 0;
-  const filters = encodeURIComponent(JSON.stringify({ type: ['image'], event: ['delete'] }));
-  const req = http.get({ socketPath: host.replace(/^unix:\/\//, ''), path: `/events?filters=${filters}`, headers: { Host: 'docker' } });
-  await new Promise<void>((resolve, reject) => {
-    req.on('response', (res) => {
-      if (res.statusCode !== 200) reject(new Error(`GET /events: ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8').on('data', (d: string) => {
-        buffer += d;
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        count += lines.filter((l) => /"Action":"delete"/.test(l)).length;
-      });
-      // The stream ends when the daemon dies: nothing more to count.
-      res.on('error', () => undefined);
-      resolve();
-    });
-    req.on('error', reject);
-  });
-  req.on('error', () => undefined);
-  return { count: () => count, close: () => req.destroy() };
 }
 
 describeE2E('removal under faults', () => {

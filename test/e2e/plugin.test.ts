@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { CLIENTS, describeE2E, docker, run, userEnv, world, scratchDir } from './harness.js';
+import { CLIENTS, THROUGH_DOCKER, describeE2E, docker, run, userEnv, world, scratchDir } from './harness.js';
 
 const fake = join(import.meta.dirname, '..', 'fixtures', 'fake-docker.mjs');
 
@@ -25,9 +25,6 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-/** An endpoint docker tidy reaches only through docker (system dial-stdio): nothing listens there. */
-const THROUGH_DOCKER = 'tcp://127.0.0.1:9';
 
 /** The standalone executable with a fake docker that misbehaves as `mode` says (and is the way to the daemon). */
 function fakeEnv(mode: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; pidfile: string } {

@@ -171,6 +171,7 @@ describeE2E('docker tidy rm: the force-everything path', () => {
 
   it('--with-containers --include-local removes all but what a running container needs', async () => {
     const host = world.daemon().host;
+    const before = (await engine<{ Id: string; ParentId: string; RepoTags: string[] | null }[]>('GET', '/images/json?all=1', host)).body;
     const r = await docker(['tidy', 'rm', '-f', '--json', '--match', '.', '--with-containers', '--include-local'], world.env());
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as RmDoc;
@@ -178,7 +179,12 @@ describeE2E('docker tidy rm: the force-everything path', () => {
     expect(left.map((c) => [c.Names[0], c.State])).toEqual([['/web-running', 'running']]);
     expect(doc.containers.map((c) => c.name).sort()).toEqual(['beta-exited', 'by-digest', 'db-created', 'job-exited', 'mongo-notag', 'pinned-old']);
     const images = (await engine<ApiImage[]>('GET', '/images/json', host)).body;
-    const seen = JSON.stringify({ left: images.map((i) => [i.Id, i.RepoTags, i.RepoDigests]), images: doc.images, failed: doc.failed });
+    const seen = JSON.stringify({
+      left: images.map((i) => [i.Id, i.RepoTags, i.RepoDigests]),
+      before: before.map((i) => [i.Id.slice(7, 19), i.ParentId.slice(7, 19), i.RepoTags]),
+      images: doc.images.map((i) => [i.id.slice(7, 19), i.action]),
+      failed: doc.failed,
+    });
     expect(images.map((i) => i.Id), seen).toEqual([left[0]!.ImageID]);
     expect(doc.kept.map((k) => k.reason)).toEqual([expect.stringContaining('used by running container web-running')]);
     expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);

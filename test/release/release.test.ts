@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { CPU_TYPE, ELF_MACHINE, readElf, readMachO, readPE } from '../support/binary-formats.js';
-import { run, userEnv, world } from '../e2e/harness.js';
+import { run, scratchDir, userEnv, world } from '../e2e/harness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const rel = inject('release');
@@ -124,7 +124,7 @@ describeRelease('the Windows executable', () => {
       console.warn('skipping the Windows executable under wine: wine64 is not installed');
       return ctx.skip();
     }
-    const env = { ...process.env, WINEDEBUG: 'err+module', WINEPREFIX: mkdtempSync(join(tmpdir(), 'tidy-wine-')) };
+    const env = { ...process.env, WINEDEBUG: 'err+module', WINEPREFIX: scratchDir('wine') };
     const hs = spawnSync(wine, [file('windows-x64'), 'docker-cli-plugin-metadata'], { env, encoding: 'utf8', timeout: 300_000 });
     const missing = /Library (\S+) \(which is needed by .*\) not found/.exec(hs.stderr);
     if (hs.status !== 0 && missing) {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { removalSteps } from '../../src/core/operations.js';
 import { pruneOutcome, removalOutcome, type StepResult } from '../../src/core/outcome.js';
 import { planPrune, pruneSteps } from '../../src/core/plan-prune.js';

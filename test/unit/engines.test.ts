@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { planPrune } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
 import { analyzeImages, computeDiskUsage, listedImages, totalLayerBytes } from '../../src/core/usage.js';

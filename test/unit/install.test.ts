@@ -3,20 +3,23 @@
 // file for this machine and installs it only when its SHA-256 matches SHA256SUMS.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const script = readFileSync(join(root, 'scripts', 'install.sh'));
+// Every folder these tests make goes under one, removed when the file is done.
+const scratch = mkdtempSync(join(tmpdir(), 'tidy-install-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const TARGETS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-arm64', 'darwin-x64'];
 
 /** A copy of the project's install script (in a checkout with a stand-in dist/docker-tidy) and a DOCKER_CONFIG. */
 function sandbox(): { project: string; config: string; install: (...args: string[]) => ReturnType<typeof spawnSync> } {
-  const project = mkdtempSync(join(tmpdir(), 'tidy-install-'));
+  const project = mkdtempSync(join(scratch, 'install-'));
   mkdirSync(join(project, 'scripts'));
   mkdirSync(join(project, 'dist'));
   writeFileSync(join(project, 'package.json'), '{\n  "name": "docker-tidy"\n}\n');
@@ -30,7 +33,7 @@ function sandbox(): { project: string; config: string; install: (...args: string
 
 /** A release directory: one stand-in file per target (its content is its name) and SHA256SUMS. */
 function releaseDir(tamper?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tidy-release-'));
+  const dir = mkdtempSync(join(scratch, 'release-'));
   let sums = '';
   for (const t of TARGETS) {
     const name = `docker-tidy-${t}`;
@@ -43,7 +46,7 @@ function releaseDir(tamper?: string): string {
 
 /** Programs that answer as another machine would: uname -s/-m, ldd --version, sysctl. */
 function machine(os: string, arch: string, opts: { musl?: boolean; appleSilicon?: boolean } = {}): string {
-  const bin = mkdtempSync(join(tmpdir(), 'tidy-machine-'));
+  const bin = mkdtempSync(join(scratch, 'machine-'));
   const write = (name: string, body: string): void => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   write('uname', `case "$1" in -s) echo ${os} ;; -m) echo ${arch} ;; *) echo ${os} ;; esac`);
   write('ldd', opts.musl ? 'echo "musl libc (x86_64)" >&2; exit 1' : 'echo "ldd (Debian GLIBC 2.36-9+deb12u9) 2.36"');
@@ -54,7 +57,7 @@ function machine(os: string, arch: string, opts: { musl?: boolean; appleSilicon?
 }
 
 function installFrom(release: string, bin: string): { r: SpawnSyncReturns<string>; dest: string } {
-  const config = mkdtempSync(join(tmpdir(), 'tidy-install-config-'));
+  const config = mkdtempSync(join(scratch, 'install-config-'));
   const r = spawnSync('sh', [join(root, 'scripts', 'install.sh'), '--from', release], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: config },
     encoding: 'utf8',
@@ -140,7 +143,7 @@ describe('scripts/install.sh from a release', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        const config = mkdtempSync(join(tmpdir(), 'tidy-install-config-'));
+        const config = mkdtempSync(join(scratch, 'install-config-'));
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
         const env = { ...process.env, PATH: `${machine('Linux', 'aarch64')}:${process.env.PATH}`, DOCKER_CONFIG: config, DOCKER_TIDY_RELEASE_URL: url };
         // `curl -fsSL URL | sh`: the script arrives on standard input.

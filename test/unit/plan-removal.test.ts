@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeReference, planRemoval, requestSelects, resolveImageArgument, type RemovalRequest } from '../../src/core/plan-removal.js';
 import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
+import { removalSteps } from '../../src/core/operations.js';
 import { container, image as build } from './builders.js';
 
 const hex = (c: string): string => 'sha256:' + c.repeat(64).slice(0, 64);
@@ -178,5 +179,23 @@ describe('planRemoval', () => {
 
   it('reports every name that matches nothing', () => {
     expect(() => planRemoval(snapshot(), request({ images: ['a:1', 'alpine:3', 'b:2'] }))).toThrow('No such image: a:1\nNo such image: b:2');
+  });
+});
+
+describe('removalSteps', () => {
+  it('deletes images with the same parent one after another (the parent goes with the last), others at once', () => {
+    // Two builds on one untagged intermediate (as the legacy builder leaves a rebuilt tag's old
+    // image and the new one), and two unrelated pulled images.
+    const parent = image(hex('1'), [], [['l1', 100]], { digests: [] });
+    const a = image(hex('2'), ['tool:dev'], [['l1', 100], ['a', 5]], { parentId: parent.id, digests: [] });
+    const b = image(hex('3'), [], [['l1', 100], ['b', 6]], { parentId: parent.id, digests: [] });
+    const s: Snapshot = { images: [parent, a, b, pg1, pg2], containers: [], volumes: [], buildCache: [] };
+    const plan = planRemoval(s, request({ images: ['tool:dev', hex('3'), 'postgres:13-beta1', 'postgres:13-beta2'], includeLocal: true }));
+    const steps = removalSteps(plan);
+    const at = (id: string) => steps.findIndex((st) => st.op.kind === 'delete-image' && st.op.image.id === id);
+    const [first, second] = [at(a.id), at(b.id)].sort((x, y) => x - y);
+    expect(steps[second!]!.after).toContain(first);
+    expect(steps[at(pg1.id)]!.after).toEqual([]);
+    expect(steps[at(pg2.id)]!.after).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // either parsed exactly or refused with InputError: never a silent wrong number.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InputError, parseCount, parseDuration, parseLabelFilter, parseSize, parseTimestamp } from '../../src/core/parse.js';
 import { formatBytes } from '../../src/core/units.js';
 import { ContainerSummary, expectShape, ImageSummary, SystemDf } from '../../src/docker/raw.js';
@@ -139,7 +139,7 @@ describe("the daemon's JSON", () => {
       fc.assert(
         fc.property(fc.jsonValue(), (value) => {
           try {
-            expectShape(schema as z.ZodType<unknown>, value, what);
+            expectShape(schema as z.ZodMiniType, value, what);
             return true;
           } catch (error) {
             return error instanceof TidyError && error.message.startsWith(`${what}: unexpected answer from the daemon`);

@@ -216,9 +216,9 @@ describe('GET /system/df from API 1.52 on', () => {
     expect(df.BuildCache.map((b) => [b.ID, b.Size])).toEqual([['r1', 7]]);
   });
 
-  it('a wrong field in a section is named with its path', () => {
+  it('a wrong field in a section is named with its path and what was wrong, in words', () => {
     expect(() => parse({ ImageUsage: { TotalCount: 1, TotalSize: 5, Items: [{ Id: 'sha256:1', Created: 1, Size: '5' }] } })).toThrow(
-      /^GET \/system\/df: unexpected answer from the daemon at ImageUsage\.Items\.0\.Size: /,
+      /^GET \/system\/df: unexpected answer from the daemon at ImageUsage\.Items\.0\.Size: Invalid input: expected number, received string$/,
     );
     expect(() => parse({ ContainerUsage: { TotalCount: 'two' } })).toThrow(/at ContainerUsage\.TotalCount: /);
   });

@@ -4,7 +4,7 @@ import { readSnapshot } from '../../docker/read-snapshot.js';
 import { renderDiskUsage } from '../../render/df.js';
 import { dfDocument } from '../../render/documents.js';
 import type { Handler } from '../command.js';
-import type { dfOptions } from '../registry.js';
+import type { dfOptions } from '../options.js';
 import { printWarnings } from '../warnings.js';
 
 export const run: Handler<typeof dfOptions> = async (ctx, { flags }) => {

@@ -12,9 +12,8 @@ import { UsageError } from '../../errors.js';
 import { imagesDocument, unusedDocument } from '../../render/documents.js';
 import { renderImageIds, renderImageTable } from '../../render/images.js';
 import { registryProgressOn } from '../../render/progress.js';
-import type { ParsedArgs } from '../args.js';
-import type { CommandContext } from '../command.js';
-import type { imagesOptions } from '../registry.js';
+import type { CommandContext, ParsedArgs } from '../command.js';
+import type { imagesOptions } from '../options.js';
 import { imageFilter } from '../requests.js';
 
 /** Lists images (`unusedOnly`: those no container uses, with what removing them all frees). */

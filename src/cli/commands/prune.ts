@@ -15,7 +15,7 @@ import { failureLines, isEmpty, planSummary, removedSummary, renderPruneOutcome,
 import { sanitize } from '../../render/text.js';
 import type { Handler } from '../command.js';
 import { confirmRemoval } from '../confirm.js';
-import type { pruneOptions } from '../registry.js';
+import type { pruneOptions } from '../options.js';
 import { pruneRequest } from '../requests.js';
 import { printWarnings } from '../warnings.js';
 

@@ -16,7 +16,7 @@ import { progressOn, registryProgressOn } from '../../render/progress.js';
 import { goneLines, renderOutcome, renderPlan } from '../../render/removal.js';
 import type { Handler } from '../command.js';
 import { confirmRemoval } from '../confirm.js';
-import type { rmOptions } from '../registry.js';
+import type { rmOptions } from '../options.js';
 import { removalRequest } from '../requests.js';
 import { printWarnings } from '../warnings.js';
 
