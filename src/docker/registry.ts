@@ -199,10 +199,11 @@ export class RegistryChecker {
       const tlsUnverified = endpoint.insecure && base.startsWith('https:');
       try {
         const res = await this.fetch(`${base}/v2/`, { method: 'GET', headers: {}, tlsUnverified });
-        // A registry answers /v2/ with 200, or 401 and how to authenticate.
+        // A registry answers /v2/ with 200, or 401 and how to authenticate; anything else is not one
+        // whose 404s could be believed.
         if (res.status === 401) return { ok: true, base, tlsUnverified, challenge: parseChallenge(res.headers.get('www-authenticate')) ?? { scheme: '', params: {} } };
-        if (res.status < 500) return { ok: true, base, tlsUnverified };
-        detail = `HTTP ${res.status}`;
+        if (res.status >= 200 && res.status < 300) return { ok: true, base, tlsUnverified };
+        detail = `GET /v2/ answered HTTP ${res.status}: not a registry API`;
       } catch (error) {
         detail = networkDetail(error);
       }
