@@ -81,7 +81,8 @@ export const exclude = values('exclude', 'regex', 'Leave out images with a refer
 export const keepMatching = values('exclude', 'regex', 'Keep images with a reference (repository:tag) matching this regex (repeatable)', pattern);
 export const dangling = flag('dangling', 'Only untagged images');
 export const unused = flag('unused', 'Only images that no container (running or stopped) uses');
-export const localOnly = flag('local-only', 'Only tagged images that were never pushed or pulled (no digest)');
+export const localOnly = flag('local-only', 'Only tagged images known to exist only on this host (no digest, or, with --check-registry, not in their registry)');
+export const checkRegistry = flag('check-registry', "Ask each image's registry whether it still has the image's digests (a HEAD by digest: no pull counted)");
 export const olderThan = value('older-than', 'time', 'Only images created before this: a duration (24h, 30m), a date (2020-07-07), a date-time or a Unix timestamp', time);
 export const newerThan = value('newer-than', 'time', 'Only images created after this (same forms as --older-than; must be before --older-than)', time);
 export const largerThan = value('larger-than', 'size', 'Only images larger than this (500MB, 1.5GB, 1GiB, or bytes)', size);
@@ -139,7 +140,7 @@ export const destructive = { force, dryRun } as const;
 
 // Each command's options: its spec (registry.ts) lists them and its handler's flags are typed by them.
 export const dfOptions = { verbose: verbose, json: json } as const;
-export const listingOptions = { ...imageFilters, localOnly: localOnly, ...listing, quiet: quietIds, json: json } as const;
+export const listingOptions = { ...imageFilters, localOnly: localOnly, checkRegistry: checkRegistry, ...listing, quiet: quietIds, json: json } as const;
 export const imagesOptions = { ...listingOptions, unused: unused } as const;
 export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, ...destructive, json: json } as const;
 export const pruneOptions = {

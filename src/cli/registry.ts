@@ -15,6 +15,10 @@ export const df = defineCommand({
   load: () => import('./commands/df.js'),
 });
 
+/** What the listings' help says of --check-registry. */
+const CHECK_REGISTRY_HELP =
+  "--check-registry asks each image's registry (through the daemon's mirrors for Docker Hub names, with docker's credentials) whether it still has the image's digests: FLAGS then says local-only where none has, unverified where no registry could answer. No registry is contacted without it.";
+
 /** A listing: images, or unused ones; both take REPOSITORY[:TAG] and the same filters. */
 function listing<Opts extends typeof listingOptions>(spec: Pick<CommandSpec<Opts>, 'name' | 'summary' | 'description' | 'options' | 'load'> & { aliases?: string[] }): CommandSpec<Opts> {
   return defineCommand({ ...spec, usage: '[OPTIONS] [REPOSITORY[:TAG]]', arguments: { kind: 'images', max: 1 } });
@@ -27,6 +31,8 @@ export const images = listing({
   description: [
     'List images with exact sizes, one row per reference, largest first.',
     "UNIQUE is what removing the image alone frees: the bytes of layers no other image holds. REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with AND. --match and --exclude test regular expressions against \"repository:tag\" (an untagged image is \"<none>:<none>\"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
+
+    CHECK_REGISTRY_HELP,
   ],
   options: imagesOptions,
   load: () => import('./commands/images.js'),
@@ -37,6 +43,7 @@ export const unused = listing({
   summary: 'List the images no container uses, and what removing them frees',
   description: [
     'List the images that no container, running or stopped, uses (by image ID), and exactly how many bytes removing them all would free: a layer another image still holds frees nothing, a layer shared only by these images counts once.',
+    CHECK_REGISTRY_HELP,
   ],
   options: listingOptions,
   load: () => import('./commands/unused.js'),
@@ -50,6 +57,7 @@ export const rm = defineCommand({
   description: [
     'Remove images selected by name (IMAGE: name, name:tag, full or short ID, name@digest) and/or --match. --unused, --dangling, --older-than, --newer-than and --larger-than narrow that selection, or select from all images when used alone. A selected tag is untagged; an image is deleted when none of its tags remains; an image ID or digest selects the image with all its tags.',
     'Never removed: images a running container uses. Kept unless asked: images used by stopped containers (--with-containers), images that exist only on this host (--include-local, --save). Shows the plan and asks first; -f skips the question; --dry-run only shows the plan. --save and --include-local cannot be combined (one keeps a copy, the other does not).',
+    "Before a tagged image is deleted for good, its registry is asked whether it still has the image's digests (a HEAD of the manifest by digest, which Docker Hub does not count as a pull): if not, the image is kept as existing only on this host. With no answer it is kept on the containerd image store, and goes on the classic store (where a digest means it was pushed or pulled), with a note.",
     "--match and --exclude patterns are RE2 syntax, as in Go's regexp (no backreferences or lookaround, matched in linear time), tested against \"repository:tag\"; an empty one is refused.",
   ],
   options: rmOptions,
@@ -65,7 +73,7 @@ export const prune = defineCommand({
     'With no category flag, remove what docker system prune removes: stopped containers (exited, created, dead), dangling images, unused networks and build cache, in that order, so an image used only by a container the sweep removes goes too. -a adds every unused image (and all unused build cache); --volumes adds unused anonymous volumes, --all-volumes named ones too, on every engine. --containers, --images, --networks, --build-cache pick only those categories (with --volumes or --all-volumes if given).',
     '--until: containers by when they stopped; images by when they were last used where known (the newest stop time of a container made from them, else when they were tagged or pulled here, else when they were created); networks by when they were created; build cache by when it was last used. Volumes have no such time: one stays while a container it belongs to stays.',
     '--keep-under SIZE: remove unused images, least recently used first, only until all images together take at most SIZE; if images in use or protected keep it above, says by how much.',
-    'Never removed: running containers and what they use. Kept unless asked: images that exist only on this host (--include-local, --save). Networks are kept while any container, even a stopped one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
+    'Never removed: running containers and what they use. Kept unless asked: images that exist only on this host (--include-local, --save), as rm decides by asking their registries. Networks are kept while any container, even a stopped one that stays, is attached. Build-cache records have no labels: --filter label leaves them.',
     'Refused as meaningless or contradictory (exit 125): --quiet with --json, --save with --include-local, --keep-under with category flags that leave out --images.',
   ],
   options: pruneOptions,

@@ -3,6 +3,7 @@
 import type { Pattern } from './patterns.js';
 import { ImageStoreModel, RemovalReplay } from './image-store.js';
 import { referenceOf, repositoryOf, type Reference } from './reference.js';
+import { copyDecision, needsAsking, type CopyDecision } from './remote-copy.js';
 import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Snapshot, type SnapshotNeeds } from './snapshot.js';
 import { analyzeImages, childrenFirst, listedImages, type ImageUsage } from './usage.js';
@@ -40,6 +41,8 @@ export interface PlannedRemoval {
   cachedBytes: number;
   /** Saved with `docker save` first (--save, local-only images). */
   save: boolean;
+  /** Why its copy in a registry was not verified, when it goes without (classic store: its RepoDigest counts). */
+  note?: string;
 }
 
 /** Something selected that stays, and why. */
@@ -200,16 +203,26 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
       kept.push({ image, shown, reason: `used by stopped container${plural(u.containers)} ${names(u.containers)} (--with-containers removes them)` });
       continue;
     }
-    if (wantsAll && u.localOnly && !request.includeLocal && !request.save) {
-      const reason =
-        snapshot.imageStore === 'containerd' && image.digests.length > 0
-          ? 'may exist only on this host (the containerd image store does not say whether it was pushed or pulled)'
-          : 'exists only on this host (never pushed or pulled)';
-      kept.push({ image, shown, reason: `${reason}; --save DIR or --include-local to remove it` });
+    // Deleting it for good: is there another copy (core/remote-copy.ts)? An image whose registry
+    // was not asked (nothing would delete it) is kept below only if it turns out it would go.
+    const copy: CopyDecision = wantsAll ? copyDecision(image, snapshot.imageStore ?? 'classic') : { keep: false };
+    const protect = copy.keep && !request.includeLocal && !request.save ? copy.reason : undefined;
+    const unasked = protect !== undefined && needsAsking(image);
+    if (protect && !unasked) {
+      kept.push({ image, shown, reason: `${protect}; --save DIR or --include-local to remove it` });
       continue;
     }
     const refs = wantsAll ? referencesToDelete(image) : [...(sel.refs as Set<string>)].map(referenceOf);
-    candidates.push({ usage: u, refs, shown, wantsAll, byName: sel.byName, save: wantsAll && u.localOnly && request.save });
+    candidates.push({
+      usage: u,
+      refs,
+      shown,
+      wantsAll,
+      byName: sel.byName,
+      save: copy.keep && request.save,
+      ...(!copy.keep && copy.note ? { note: copy.note } : {}),
+      ...(unasked ? { protect } : {}),
+    });
   }
   const ordered = childrenFirstBy(candidates, (c) => c.usage.image, snapshot.images);
 
@@ -236,12 +249,17 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
       kept.push({ image, shown, reason });
       continue;
     }
+    if (c.protect !== undefined && goes.has(image.id)) {
+      kept.push({ image, shown, reason: `${c.protect}; --save DIR or --include-local to remove it` });
+      continue;
+    }
     const step = replay.apply(image, c.refs);
     if (step.done.length === 0) {
       kept.push({ image, shown, reason: `docker would refuse: ${step.refused ?? 'nothing to remove'}` });
       continue;
     }
-    removals.push({ image, action: step.action, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, save: step.action === 'delete' && c.save });
+    const deletes = step.action === 'delete';
+    removals.push({ image, action: step.action, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, save: deletes && c.save, ...(deletes && c.note ? { note: c.note } : {}) });
   }
   const containerBytes = containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
   return {
@@ -267,6 +285,10 @@ interface Candidate {
   /** Selected by name, ID or --match, not only by a filter. */
   byName: boolean;
   save: boolean;
+  /** Its copy was not verified (classic store): said beside its removal. */
+  note?: string;
+  /** Kept for this reason if it turns out to be deleted: its registry was not asked (nothing was expected to delete it). */
+  protect?: string;
 }
 
 /**
@@ -279,6 +301,11 @@ export function referencesToDelete(image: Image): Reference[] {
   const digests = image.digests.filter((d) => !tagRepos.has(repositoryOf(d)));
   const refs: Reference[] = [...digests.map((name) => ({ kind: 'digest' as const, name })), ...image.tags.map((name) => ({ kind: 'tag' as const, name }))];
   return refs.length > 0 ? refs : [{ kind: 'id', name: image.id }];
+}
+
+/** The IDs of the images a plan deletes (not those it only untags). */
+export function imagesDeleted(plan: Pick<RemovalPlan, 'removals'>): string[] {
+  return plan.removals.filter((r) => r.action === 'delete').map((r) => r.image.id);
 }
 
 /** Whether a request selects anything at all (IMAGE, --match, or a filter used alone). */

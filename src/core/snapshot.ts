@@ -1,5 +1,6 @@
 // The Snapshot: one read of the daemon's images, layers, containers, volumes and build cache,
 // in plain data. Everything in core/ is pure: no I/O, no node:* imports.
+import type { RemoteCopyCheck } from './remote-copy.js';
 
 /** One layer of an image, identified by its chain ID (the layer plus everything below it). */
 export interface Layer {
@@ -38,6 +39,8 @@ export interface Image {
   labels?: Record<string, string>;
   /** When it was last tagged or pulled here (Unix seconds); 0 if never; undefined when not read. */
   lastTagged?: number;
+  /** What its registries said about a copy of it (core/remote-copy.ts); undefined when not asked. */
+  remoteCopy?: RemoteCopyCheck;
 }
 
 /** Container states as the Engine API names them. */

@@ -2,6 +2,7 @@
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
 import { RemovalReplay } from './image-store.js';
 import { referenceOf } from './reference.js';
+import { isLocalOnly } from './remote-copy.js';
 import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
 
 /** An image with its layer accounting and the containers that use it. */
@@ -19,7 +20,10 @@ export interface ImageUsage {
   dangling: boolean;
   /** No container, in any state, uses this image ID. */
   unused: boolean;
-  /** Tagged but never pushed or pulled (no RepoDigests): removing it loses it for good. */
+  /**
+   * Known to exist only on this host, so removing it loses it for good: tagged, and never pushed or
+   * pulled (no RepoDigests, classic store) or its registries said they do not have it.
+   */
   localOnly: boolean;
   /**
    * A legacy builder's intermediate image: no tag, no digest, and other images are built on it.
@@ -127,8 +131,8 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       containers,
       dangling: image.tags.length === 0,
       unused: containers.length === 0,
-      // The containerd store gives built images digests too: there, any tagged image may be the only copy.
-      localOnly: image.tags.length > 0 && (image.digests.length === 0 || containerd),
+      // Known only: the containerd store gives built images digests too, so there only a registry can tell.
+      localOnly: isLocalOnly(image, snapshot.imageStore ?? 'classic'),
       intermediate: !named(image) && children.has(image.id),
       // There, too, layer sizes are unpacked snapshots, not the content the daemon counts in a size.
       exact: !containerd && boundariesKnown(image, index),

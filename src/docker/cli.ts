@@ -1,5 +1,6 @@
 // The only module that runs docker. Every docker process starts here, without a shell, with
-// docker's global options (as the user gave them) in front of its own arguments.
+// docker's global options (as the user gave them) in front of its own arguments; so do docker's
+// credential helpers (docker-credential-NAME), which docker runs the same way.
 import { execa, ExecaError, type Options } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { CancelledError, TidyError } from '../errors.js';
@@ -134,4 +135,34 @@ export function timeoutError(target: DockerTarget, what: string): TidyError {
     `${what}: no answer from docker within ${Math.round(target.timeoutMs / 1000)}s`,
     'the daemon may be overloaded or hung; set DOCKER_TIDY_TIMEOUT (seconds) to wait longer',
   );
+}
+
+/**
+ * Runs docker's credential helper `docker-credential-NAME get` for one registry, as docker does
+ * (the server address on stdin, the credentials as JSON on stdout), and returns what it printed.
+ * Throws a TidyError that never carries the helper's output (it may hold a secret); its stderr's
+ * first line says why it failed ("credentials not found in native keychain").
+ */
+export async function credentialHelperGet(target: DockerTarget, helper: string, serverAddress: string): Promise<string> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) throw new TidyError(`invalid credential helper name "${helper}" in docker's config file`);
+  const program = `docker-credential-${helper}`;
+  try {
+    const { stdout } = await execa(program, ['get'], {
+      env: target.env,
+      extendEnv: false,
+      cancelSignal: target.signal,
+      forceKillAfterDelay: 2000,
+      timeout: target.timeoutMs,
+      input: serverAddress,
+      maxBuffer: 1 << 20,
+    });
+    return stdout;
+  } catch (error) {
+    const e = error as { isCanceled?: boolean; timedOut?: boolean; code?: string; stderr?: string; stdout?: string };
+    if (e.isCanceled || target.signal.aborted) throw new CancelledError();
+    if (e.code === 'ENOENT') throw new TidyError(`${program} not found`);
+    if (e.timedOut) throw new TidyError(`${program} did not answer within ${Math.round(target.timeoutMs / 1000)}s`);
+    // Helpers print "credentials not found in native keychain" on stdout (docker-credential-helpers).
+    throw new TidyError(`${program} failed: ${firstLine(e.stderr ?? '') || firstLine(e.stdout ?? '').slice(0, 200) || 'no reason given'}`);
+  }
 }

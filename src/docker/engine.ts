@@ -130,9 +130,9 @@ export class EngineClient {
     this.agent.maxSockets = Math.max(1, n);
   }
 
-  /** GETs a versioned API path and returns the parsed JSON body. */
-  async getJson(path: string, what: string): Promise<unknown> {
-    const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what);
+  /** GETs a versioned API path and returns the parsed JSON body; `headers` go with it (X-Registry-Auth). */
+  async getJson(path: string, what: string, headers?: Record<string, string>): Promise<unknown> {
+    const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what, false, headers);
     return parseJson(body, what);
   }
 
@@ -160,17 +160,19 @@ export class EngineClient {
     path: string,
     what: string,
     finishOnAbort = false,
+    extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
     if (target.signal.aborted) throw new CancelledError();
-    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort);
+    const headers = { Accept: 'application/json', ...extraHeaders };
+    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort, headers);
     try {
-      return await this.sendOnce(method, path, what, finishOnAbort);
+      return await this.sendOnce(method, path, what, finishOnAbort, headers);
     } catch (error) {
       // A kept-alive connection that ended as the request went out (the other end closed it while
       // idle): a GET is asked again once, on a new connection. Nothing else is sent twice.
       if (!(error instanceof StaleConnection)) throw error;
-      return this.sendOnce(method, path, what, finishOnAbort);
+      return this.sendOnce(method, path, what, finishOnAbort, headers);
     }
   }
 
@@ -179,6 +181,7 @@ export class EngineClient {
     path: string,
     what: string,
     finishOnAbort: boolean,
+    headers: Record<string, string>,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
     return new Promise((resolve, reject) => {
@@ -192,7 +195,7 @@ export class EngineClient {
         if (error) reject(error);
         else resolve(value!);
       };
-      const req = http.request({ agent: this.agent, method, path, host: 'docker', headers: { Accept: 'application/json' } }, (res) => {
+      const req = http.request({ agent: this.agent, method, path, host: 'docker', headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', (error) => finish(this.failure ?? error));
@@ -258,6 +261,7 @@ export class EngineClient {
     path: string,
     what: string,
     finishOnAbort: boolean,
+    requestHeaders: Record<string, string>,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const { target } = this;
     const timeout = new AbortController();
@@ -274,7 +278,7 @@ export class EngineClient {
     let headers: http.IncomingHttpHeaders;
     let body: string;
     try {
-      const init = { method, headers: { Accept: 'application/json' }, signal, unix: socket.path };
+      const init = { method, headers: requestHeaders, signal, unix: socket.path };
       const res = await fetch(`http://docker${path}`, init);
       status = res.status;
       headers = Object.fromEntries(res.headers.entries());

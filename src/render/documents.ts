@@ -6,6 +6,7 @@ import { leftToDelete, type PruneOutcome, type RemovalOutcome } from '../core/ou
 import { buildCacheBytes, type PrunePlan } from '../core/plan-prune.js';
 import type { KeptImage, PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
 import { tagsOf } from '../core/reference.js';
+import type { RemoteCopy } from '../core/remote-copy.js';
 import type { BuildCacheRecord, Container, Volume } from '../core/snapshot.js';
 import type { DiskUsage, ImageUsage, UsageSection } from '../core/usage.js';
 
@@ -23,6 +24,8 @@ export interface ImageEntryV1 {
   dangling: boolean;
   unused: boolean;
   localOnly: boolean;
+  /** What its registries said (--check-registry): a copy verified, absent, or unknown; null when not asked. */
+  remoteCopy: RemoteCopy | null;
   exact: boolean;
 }
 
@@ -93,6 +96,10 @@ export interface RemovedImageV2 {
   tags: string[];
   action: 'delete' | 'untag';
   bytes: number;
+  /** What its registry said before it was deleted; null when not asked (untagged images, --include-local). */
+  remoteCopy: RemoteCopy | null;
+  /** Why its copy was not verified, when it goes without (classic store, where a RepoDigest counts as a copy). */
+  note?: string;
   alreadyGone?: true;
 }
 
@@ -108,6 +115,8 @@ export interface KeptEntryV2 {
   id: string;
   tags: string[];
   reason: string;
+  /** What its registry said, when it was asked. */
+  remoteCopy: RemoteCopy | null;
 }
 
 /** Something that failed, of any kind. */
@@ -180,6 +189,7 @@ export function imageEntry(u: ImageUsage): ImageEntryV1 {
     dangling: u.dangling,
     unused: u.unused,
     localOnly: u.localOnly,
+    remoteCopy: u.image.remoteCopy?.copy ?? null,
     exact: u.exact,
   };
 }
@@ -243,9 +253,16 @@ const removedImage = (r: PlannedRemoval, alreadyGone = false): RemovedImageV2 =>
   tags: tagsOf(r.refs),
   action: r.action,
   bytes: r.bytes,
+  remoteCopy: r.image.remoteCopy?.copy ?? null,
+  ...(r.note ? { note: r.note } : {}),
   ...(alreadyGone ? { alreadyGone: true as const } : {}),
 });
-const keptEntry = (k: KeptImage): KeptEntryV2 => ({ id: k.image.id, tags: k.shown.filter((n) => k.image.tags.includes(n)), reason: k.reason });
+const keptEntry = (k: KeptImage): KeptEntryV2 => ({
+  id: k.image.id,
+  tags: k.shown.filter((n) => k.image.tags.includes(n)),
+  reason: k.reason,
+  remoteCopy: k.image.remoteCopy?.copy ?? null,
+});
 const removedContainer = (c: Container): RemovedContainerV2 => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) });
 
 /** The command that deletes the images left, by full ID (one gone meanwhile is then skipped, not an error). */

@@ -6,9 +6,10 @@ import { formatAge, formatBytes } from '../core/units.js';
 import { shortId } from './text.js';
 import { renderTable } from './table.js';
 
-/** The short flag column: dangling / unused / local-only. */
+/** The short flag column: dangling / unused / local-only / unverified (tagged, asked, and no registry could say). */
 export function flagsOf(u: ImageUsage): string {
-  return [u.dangling && 'dangling', u.unused && 'unused', u.localOnly && 'local-only'].filter(Boolean).join(',');
+  const unverified = u.image.tags.length > 0 && u.image.remoteCopy?.copy === 'unknown';
+  return [u.dangling && 'dangling', u.unused && 'unused', u.localOnly && 'local-only', unverified && 'unverified'].filter(Boolean).join(',');
 }
 
 /**

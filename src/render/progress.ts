@@ -11,3 +11,11 @@ export function progressOn(
     stderr.write(`\rRemoving: ${done}/${total} references, ${formatBytes(bytes, 4)} freed\x1b[K${final ? '\n' : ''}`);
   };
 }
+
+/** A listener for the registry questions ("Asking registries: 3/12 images"), or undefined when stderr is not a terminal. */
+export function registryProgressOn(stderr: NodeJS.WritableStream & { isTTY?: boolean }): ((done: number, total: number) => void) | undefined {
+  if (!stderr.isTTY) return undefined;
+  return (done, total) => {
+    stderr.write(`\rAsking registries: ${done}/${total} image${total === 1 ? '' : 's'}\x1b[K${done === total ? '\r\x1b[K' : ''}`);
+  };
+}

@@ -10,6 +10,7 @@ import {
   failureLines as removalFailureLines,
   freedText,
   leftLines,
+  notVerifiedLines,
   renderKeptTable,
   renderRemovalTable,
   summaryLine,
@@ -40,7 +41,7 @@ export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   if (removals.length || kept.length) {
     // rm's tables: the references that go, then those kept and why.
     let images = `Images (${removals.length}), freeing ${formatBytes(plan.bytes.images, 4)}:\n`;
-    if (removals.length) images += renderRemovalTable(removals);
+    if (removals.length) images += renderRemovalTable(removals) + notVerifiedLines(removals);
     if (kept.length) images += `${removals.length ? '\n' : ''}Kept:\n` + renderKeptTable(kept);
     parts.push(images);
   }

@@ -63,6 +63,7 @@ export function renderPlan(plan: RemovalPlan, dryRun = false): string {
     out += '\n';
   }
   if (plan.removals.length) out += 'To remove:\n' + renderRemovalTable(plan.removals);
+  out += notVerifiedLines(plan.removals);
   if (plan.kept.length) out += `${out ? '\n' : ''}Kept:\n` + renderKeptTable(plan.kept);
   if (plan.gone.length) out += `${out ? '\n' : ''}${goneLines(plan.gone)}`;
   // Kept only: the tables say why; there is no summary of nothing.
@@ -94,6 +95,16 @@ export function renderRemovalTable(removals: readonly PlannedRemoval[]): string 
         ];
       }),
     ),
+  );
+}
+
+/** Images that go although no registry could confirm a copy (classic store), one line each with why. */
+export function notVerifiedLines(removals: readonly PlannedRemoval[]): string {
+  const noted = removals.filter((r) => r.note);
+  if (noted.length === 0) return '';
+  return (
+    'Not verified with a registry, and removed all the same (on the classic store a digest is recorded only by a push or a pull, so it counts as a copy):\n' +
+    sanitizeLines(noted.map((r) => `  ${r.image.tags[0] ?? shortId(r.image.id)} (${shortId(r.image.id)}): ${r.note}`).join('\n')) + '\n'
   );
 }
 

@@ -69,8 +69,8 @@ describeE2E('docker tidy images and unused', () => {
   it('handles registry host:port names and containers created from name@digest', async () => {
     const teamApp = `${world.registry}/team/app:1`;
     const doc = listed.images.find((i) => i.tags.includes(teamApp))!;
-    // Pushed, so not local-only; the containerd store cannot tell pushed from built (README).
-    expect(doc).toMatchObject({ unused: false, containers: ['by-digest'], localOnly: containerdStore });
+    // Pushed, so not local-only; on the containerd store that is known only by asking the registry (README).
+    expect(doc).toMatchObject({ unused: false, containers: ['by-digest'], localOnly: false, remoteCopy: null });
     const table = await docker(['tidy', 'images', '--match', `^${world.registry!.replace(/\./g, '\\.')}/team/`], env);
     expect(table.stdout).toMatch(new RegExp(`\\n${world.registry!.replace(/\./g, '\\.')}/team/app\\s+1\\s+[0-9a-f]{12}\\s`));
   });

@@ -76,6 +76,12 @@ const snapshot = snapshotFrom(
   true,
   store,
 );
+// The same, as if the registries had been asked (--check-registry, rm, prune): some answers of each kind.
+const answered = (shift: number): typeof snapshot => ({
+  ...snapshot,
+  images: snapshot.images.map((i, n) => (i.digests.length ? { ...i, remoteCopy: { copy: (['verified', 'unknown', 'absent'] as const)[(n + shift) % 3]!, detail: 'said' } } : i)),
+});
+const asked = answered(0);
 const done = (n: number): StepResult[] => Array.from({ length: n }, () => ({ status: 'done', deleted: [] }));
 const freed = { reclaimedBytes: 1, cachedBytes: 0, finish: 'docker tidy rm -f' };
 
@@ -86,7 +92,7 @@ describe('--json documents keep the shape of their schema version', () => {
   });
 
   it('images and unused', () => {
-    const listed = listedImages(analyzeImages(snapshot));
+    const listed = listedImages(analyzeImages(asked));
     const imagesDoc: ImagesDocumentV1 = imagesDocument(listed);
     expectShapeOf('images', imagesDoc);
     const unused = listed.filter((u) => u.unused);
@@ -95,7 +101,7 @@ describe('--json documents keep the shape of their schema version', () => {
   });
 
   it('rm, planned and done', () => {
-    const plan = planRemoval(snapshot, { images: [], match: [], filter: { unused: true }, exclude: [], withContainers: false, includeLocal: false, save: false });
+    const plan = planRemoval(answered(1), { images: [], match: [], filter: { unused: true }, exclude: [], withContainers: false, includeLocal: false, save: false });
     const steps = removalSteps(plan);
     const planned: RmDocumentV2 = rmDocument(plan, undefined, freed);
     const after: RmDocumentV2 = rmDocument(plan, removalOutcome(plan, steps, done(steps.length), false), freed);
@@ -104,7 +110,7 @@ describe('--json documents keep the shape of their schema version', () => {
   });
 
   it('prune, planned and done', () => {
-    const plan = planPrune(snapshot, {
+    const plan = planPrune(asked, {
       containers: true,
       images: 'unused',
       networks: false,
@@ -112,7 +118,7 @@ describe('--json documents keep the shape of their schema version', () => {
       buildCache: 'all',
       labels: [],
       exclude: [],
-      includeLocal: true,
+      includeLocal: false,
       save: false,
       keepUnder: 1,
     });

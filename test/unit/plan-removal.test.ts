@@ -131,12 +131,43 @@ describe('planRemoval', () => {
     expect(describePlan(snapshot(), request({ match: [/<none>/] }))).toBe(`delete ${hex('f')} 3\ntotal 3`);
   });
 
-  it('on the containerd store, keeps every tagged image unless asked, since digests prove nothing there', () => {
-    const s: Snapshot = { ...snapshot(), imageStore: 'containerd' };
-    expect(describePlan(s, request({ images: ['postgres:13-beta2'] }))).toMatch(
-      /^keep postgres:13-beta2: may exist only on this host \(the containerd image store does not say whether it was pushed or pulled\)/,
-    );
-    expect(describePlan(s, request({ images: ['postgres:13-beta2'], includeLocal: true }))).toBe('delete postgres:13-beta2 9\ntotal 9');
+  describe('is there another copy? what the registry said decides', () => {
+    const answered = (copy: 'verified' | 'absent' | 'unknown', store: 'classic' | 'containerd'): Snapshot => ({
+      ...snapshot(),
+      imageStore: store,
+      images: snapshot().images.map((i) => (i === pg2 ? { ...i, remoteCopy: { copy, detail: `the registry said ${copy}` } } : i)),
+    });
+    const rm = request({ images: ['postgres:13-beta2'] });
+    it.each(['classic', 'containerd'] as const)('%s store: a verified copy goes, an absent one stays as local-only', (store) => {
+      expect(describePlan(answered('verified', store), rm)).toBe('delete postgres:13-beta2 9\ntotal 9');
+      expect(describePlan(answered('absent', store), rm)).toBe(
+        'keep postgres:13-beta2: exists only on this host: the registry said absent; --save DIR or --include-local to remove it\ntotal 0',
+      );
+      expect(describePlan(answered('absent', store), { ...rm, includeLocal: true })).toBe('delete postgres:13-beta2 9\ntotal 9');
+      expect(describePlan(answered('absent', store), { ...rm, save: true })).toBe('delete postgres:13-beta2 9 save\ntotal 9');
+    });
+
+    it('no answer: kept on the containerd store (every image there has a digest), saved with --save', () => {
+      expect(describePlan(answered('unknown', 'containerd'), rm)).toBe(
+        'keep postgres:13-beta2: may exist only on this host: the registry said unknown; --save DIR or --include-local to remove it\ntotal 0',
+      );
+      expect(describePlan(answered('unknown', 'containerd'), { ...rm, save: true })).toBe('delete postgres:13-beta2 9 save\ntotal 9');
+    });
+
+    it('no answer: on the classic store its RepoDigest still counts as a copy, and the plan says it was not verified', () => {
+      const plan = planRemoval(answered('unknown', 'classic'), rm);
+      expect(plan.removals.map((r) => [r.action, r.save, r.note])).toEqual([
+        ['delete', false, 'the registry said unknown'],
+      ]);
+    });
+
+    it('not asked: kept on the containerd store if the plan would delete it, with its other reason if not', () => {
+      const s: Snapshot = { ...snapshot(), imageStore: 'containerd' };
+      expect(describePlan(s, rm)).toMatch(/^keep postgres:13-beta2: may exist only on this host: its registry was not asked;/);
+      expect(describePlan(s, { ...rm, includeLocal: true })).toBe('delete postgres:13-beta2 9\ntotal 9');
+      // alpine:3 is kept because app:1 is built on it: that is its reason, whether or not its registry was asked.
+      expect(describePlan(s, request({ filter: { olderThan: 15 } }))).toMatch(/^keep alpine:3: image app:1 is built on it and stays/m);
+    });
   });
 
   it('takes a full image ID that no image has as gone already, not as a mistake (a rerun finishing a cut-short run)', () => {

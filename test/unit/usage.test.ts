@@ -83,10 +83,14 @@ describe('exactness', () => {
 });
 
 describe('the containerd image store', () => {
-  it('marks figures inexact and every tagged image as possibly the only copy', () => {
-    const s: Snapshot = { images: [image('a', [['x', 1]], { digests: ['a@sha256:1'] })], containers: [], volumes: [], buildCache: [], imageStore: 'containerd' };
-    expect(analyzeImages(s)[0]).toMatchObject({ localOnly: true, exact: false });
+  it('marks figures inexact, and an image local-only only when its registry said it has no copy', () => {
+    const pulled = image('a', [['x', 1]], { tags: ['a:1'], digests: ['a@sha256:1'] });
+    const s: Snapshot = { images: [pulled], containers: [], volumes: [], buildCache: [], imageStore: 'containerd' };
+    expect(analyzeImages(s)[0]).toMatchObject({ localOnly: false, exact: false });
     expect(computeDiskUsage(s).images.exact).toBe(false);
+    const asked = (copy: 'verified' | 'absent' | 'unknown'): boolean =>
+      analyzeImages({ ...s, images: [{ ...pulled, remoteCopy: { copy, detail: '' } }] })[0]!.localOnly;
+    expect([asked('verified'), asked('absent'), asked('unknown')]).toEqual([false, true, false]);
   });
 });
 

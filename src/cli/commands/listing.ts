@@ -7,9 +7,11 @@ import { filterImages, sortImages, whyFreesNothing } from '../../core/select.js'
 import { analyzeImages, reclaimableBytes, listedImages, type ImageUsage } from '../../core/usage.js';
 import { formatBytes } from '../../core/units.js';
 import { readSnapshot } from '../../docker/read-snapshot.js';
+import { recordRemoteCopies } from '../../docker/registry.js';
 import { UsageError } from '../../errors.js';
 import { imagesDocument, unusedDocument } from '../../render/documents.js';
 import { renderImageIds, renderImageTable } from '../../render/images.js';
+import { registryProgressOn } from '../../render/progress.js';
 import type { CommandContext, ParsedArgs } from '../command.js';
 import type { imagesOptions } from '../options.js';
 import { imageFilter } from '../requests.js';
@@ -20,7 +22,16 @@ export async function runListing(ctx: CommandContext, { flags, args, given }: Pa
   const filter = imageFilter({ ...flags, unused: unusedOnly || flags.unused }, where, given);
   if (args[0] !== undefined) filter.reference = referenceArgument(args[0], where);
 
-  const snapshot = await readSnapshot(await ctx.engine(), { usage: false });
+  const engine = await ctx.engine();
+  const snapshot = await readSnapshot(engine, { usage: false });
+  const store = snapshot.imageStore ?? 'classic';
+  if (flags.checkRegistry) {
+    // Ask about every image the other filters keep: --local-only then goes by the answers.
+    const asked = filterImages(listedImages(analyzeImages(snapshot)), { ...filter, localOnly: false }).map((u) => u.image);
+    await recordRemoteCopies(engine, asked, store, registryProgressOn(ctx.stderr));
+  } else if (filter.localOnly && store === 'containerd') {
+    ctx.stderr.write('warning: on the containerd image store every image has a digest: only --check-registry can tell which exist only on this host\n');
+  }
   const all = analyzeImages(snapshot);
   let shown = sortImages(filterImages(listedImages(all), filter), flags.sort ?? 'size', flags.reverse);
   if (flags.limit !== undefined) shown = shown.slice(0, flags.limit);

@@ -3,12 +3,14 @@
 import { bytesMovedToBuildCache, sharesWithImages } from '../../core/build-cache.js';
 import { outcomeOf, pruneOutcome, type PruneOutcome } from '../../core/outcome.js';
 import { planPrune, pruneNeeds, pruneSteps, type PrunePlan } from '../../core/plan-prune.js';
+import { imagesDeleted } from '../../core/plan-removal.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { reclaimedBytes } from '../../core/usage.js';
 import { checkSaveDir, execute } from '../../docker/execute.js';
 import { readBuildCache, readSnapshot } from '../../docker/read-snapshot.js';
+import { askBeforeDeleting } from '../../docker/registry.js';
 import { pruneDocument, type Freed } from '../../render/documents.js';
-import { progressOn } from '../../render/progress.js';
+import { progressOn, registryProgressOn } from '../../render/progress.js';
 import { failureLines, isEmpty, planSummary, removedSummary, renderPruneOutcome, renderPrunePlan } from '../../render/prune.js';
 import { sanitize } from '../../render/text.js';
 import type { Handler } from '../command.js';
@@ -26,6 +28,11 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
   const engine = await ctx.engine();
   const snapshot = await readSnapshot(engine, pruneNeeds(request));
   printWarnings(ctx.stderr, snapshot);
+  // ... and, for the images it would delete for good, whether their registries have a copy.
+  if (!request.includeLocal) {
+    const deleted = (s: Snapshot): string[] => imagesDeleted(planPrune(s, request).removal);
+    await askBeforeDeleting(engine, snapshot, deleted, flags.quiet ? undefined : registryProgressOn(ctx.stderr));
+  }
   // -> plan
   const plan = planPrune(snapshot, request);
   if (flags.save !== undefined) checkSaveDir(flags.save, plan.removal.removals.filter((r) => r.save).map((r) => r.image), WHERE);

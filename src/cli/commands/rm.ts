@@ -3,15 +3,16 @@
 import { bytesMovedToBuildCache, sharesWithImages } from '../../core/build-cache.js';
 import { removalSteps } from '../../core/operations.js';
 import { outcomeOf, removalOutcome, type RemovalOutcome } from '../../core/outcome.js';
-import { ImageArgumentError, planRemoval, removalNeeds, type RemovalPlan, type RemovalRequest } from '../../core/plan-removal.js';
+import { ImageArgumentError, imagesDeleted, planRemoval, removalNeeds, type RemovalPlan, type RemovalRequest } from '../../core/plan-removal.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { reclaimedBytes } from '../../core/usage.js';
 import type { EngineClient } from '../../docker/engine.js';
 import { checkSaveDir, execute } from '../../docker/execute.js';
 import { readBuildCache, readSnapshot } from '../../docker/read-snapshot.js';
+import { askBeforeDeleting } from '../../docker/registry.js';
 import { TidyError, UsageError } from '../../errors.js';
 import { rmDocument, type Freed } from '../../render/documents.js';
-import { progressOn } from '../../render/progress.js';
+import { progressOn, registryProgressOn } from '../../render/progress.js';
 import { goneLines, renderOutcome, renderPlan } from '../../render/removal.js';
 import type { Handler } from '../command.js';
 import { confirmRemoval } from '../confirm.js';
@@ -28,6 +29,8 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   const engine = await ctx.engine();
   const snapshot = await readSnapshot(engine, removalNeeds(request));
   printWarnings(ctx.stderr, snapshot);
+  // ... and, for what would be deleted for good, whether its registry has a copy (--include-local: whatever it says).
+  if (!request.includeLocal) await askBeforeDeleting(engine, snapshot, (s) => imagesDeleted(planOrExplain(s, request)), registryProgressOn(ctx.stderr));
   // -> plan
   const plan = planOrExplain(snapshot, request);
   if (flags.save !== undefined) checkSaveDir(flags.save, plan.removals.filter((r) => r.save).map((r) => r.image), WHERE);
