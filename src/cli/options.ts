@@ -127,6 +127,13 @@ export const filter = values(
   async (text: string): Promise<LabelFilter> => (await core()).parseLabelFilter(text),
 );
 export const keepUnder = value('keep-under', 'size', 'Remove unused images, least recently used first, until images take at most this (20GB)', size);
+/** The image for the helper container that reads log sizes where this machine cannot. */
+export const helper = value(
+  'helper',
+  'image',
+  'Read container log sizes through a short-lived container of this image (one on the daemon with find and stat; never pulled) when they cannot be read on this machine',
+  async (text: string): Promise<string> => (await core()).parseImageReference(text),
+);
 
 /** The filters that select images, shared by images, unused and rm (by reference, not by copy). */
 export const imageFilters = { match, exclude, dangling, olderThan, newerThan, largerThan } as const;

@@ -4,10 +4,11 @@ import { defineCommand, type CommandSpec } from './command.js';
 import * as o from './options.js';
 
 /** Each command's options (apart from its spec, so that its handler's types do not loop through the spec). */
-export const dfOptions = { verbose: o.verbose, json: o.json } as const;
+export const dfOptions = { verbose: o.verbose, json: o.json, helper: o.helper } as const;
+export const logsOptions = { json: o.json, helper: o.helper } as const;
 export const listingOptions = { ...o.imageFilters, localOnly: o.localOnly, ...o.listing, quiet: o.quietIds, json: o.json } as const;
 export const imagesOptions = { ...listingOptions, unused: o.unused } as const;
-export const rmOptions = { ...o.imageFilters, unused: o.unused, ...o.protections, withContainers: o.withContainers, ...o.destructive, json: o.json } as const;
+export const rmOptions = { ...o.imageFilters, unused: o.unused, ...o.protections, withContainers: o.withContainers, helper: o.helper, ...o.destructive, json: o.json } as const;
 export const pruneOptions = {
   all: o.all,
   volumes: o.volumes,
@@ -20,6 +21,7 @@ export const pruneOptions = {
   filter: o.filter,
   keepUnder: o.keepUnder,
   exclude: o.keepMatching,
+  helper: o.helper,
   ...o.protections,
   ...o.destructive,
   quiet: o.quietSummary,
@@ -33,9 +35,22 @@ export const df = defineCommand({
   description: [
     'Show docker disk usage with exact bytes.',
     'Images RECLAIMABLE is what removing every image that no container uses would really free: a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
+    "Container logs are the containers' log files, rotated ones included, which no docker command shows: read on this machine when they can be, else through a short-lived read-only helper container on the daemon (--helper IMAGE names its image). RECLAIMABLE is the logs of containers that are not running: they go when those containers go.",
   ],
   options: dfOptions,
   load: () => import('./commands/df.js'),
+});
+
+export const logs = defineCommand({
+  name: 'logs',
+  summary: 'List containers by the size of their log files, and what would cap them',
+  usage: '[OPTIONS]',
+  description: [
+    "List every container by the size of its log files (rotated ones and docker's cache for `docker logs` included), largest first, with its logging driver and rotation. Marks the logs that keep every line (the default json-file driver without max-size) and prints the daemon.json setting and the --log-opt options that would cap them. Never truncates or changes a log file.",
+    'Sizes are read on this machine when the files can be; else (a remote daemon, Docker Desktop, no permission) through a short-lived, read-only helper container on the daemon, from the image named with --helper, else docker-tidy/helper, else a local busybox, alpine, debian or ubuntu image (never pulled), removed afterwards. DOCKER_TIDY_LOGS_VIA=local or =helper picks one way.',
+  ],
+  options: logsOptions,
+  load: () => import('./commands/logs.js'),
 });
 
 /** A listing: images, or unused ones; both take REPOSITORY[:TAG] and the same filters. */
@@ -100,7 +115,7 @@ export const prune = defineCommand({
 export type AnyCommand = CommandSpec<any>;
 
 /** The commands, in the order --help lists them. */
-export const commands: readonly AnyCommand[] = [df, images, unused, rm, prune];
+export const commands: readonly AnyCommand[] = [df, images, unused, rm, prune, logs];
 
 /** The command a word names (its name or an alias), if any. */
 export function findCommand(word: string): AnyCommand | undefined {

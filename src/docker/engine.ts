@@ -29,6 +29,14 @@ export class EngineApiError extends TidyError {
   }
 }
 
+/** How one request is sent. */
+export interface RequestOptions {
+  /** Runs to its end (within the timeout) when the run is interrupted after it was sent. */
+  finishOnAbort?: boolean;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
 /** Compares dotted API versions ("1.41" < "1.45"). */
 export function compareApiVersions(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
@@ -95,17 +103,35 @@ export class EngineClient {
   /** GETs a versioned API path and returns the parsed JSON body. */
   async getJson(path: string, what: string): Promise<unknown> {
     const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what);
-    return parseJson(body, what);
+    return parseJson(body.toString('utf8'), what);
   }
 
   /**
    * Sends a request with any method to a versioned API path; returns the parsed JSON body (or
    * null). `finishOnAbort`: a request already sent runs to its end (within the timeout) when the
    * run is interrupted, so that a removal in flight is reported as done or failed, never lost.
+   * `body` is sent as JSON.
    */
-  async requestJson(method: string, path: string, what: string, options: { finishOnAbort?: boolean } = {}): Promise<unknown> {
-    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what, options.finishOnAbort === true);
-    return body.length === 0 ? null : parseJson(body, what);
+  async requestJson(method: string, path: string, what: string, options: RequestOptions = {}): Promise<unknown> {
+    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what, options);
+    return body.length === 0 ? null : parseJson(body.toString('utf8'), what);
+  }
+
+  /** The same, returning the answer's bytes as they came (container logs: a multiplexed stream). */
+  async requestBytes(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Buffer> {
+    return (await this.send(method, `/v${this.apiVersion}${path}`, what, options)).body;
+  }
+
+  /**
+   * A client for the same daemon that the run's interruption does not cancel, each request bounded
+   * by `timeoutMs`: to clean up what an interrupted run left (a helper container). Close it after use.
+   */
+  uncancelled(timeoutMs: number): EngineClient {
+    const client = new EngineClient({ ...this.target, signal: new AbortController().signal, timeoutMs });
+    client.socketPath = this.socketPath;
+    client.apiVersion = this.apiVersion;
+    client.serverApiVersion = this.serverApiVersion;
+    return client;
   }
 
   /** Ends every docker process this client started. */
@@ -117,17 +143,14 @@ export class EngineClient {
     }
   }
 
-  private send(
-    method: string,
-    path: string,
-    what: string,
-    finishOnAbort = false,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  private send(method: string, path: string, what: string, options: RequestOptions = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     const { target } = this;
+    const finishOnAbort = options.finishOnAbort === true;
     if (target.signal.aborted) return Promise.reject(new CancelledError());
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     return new Promise((resolve, reject) => {
       let settled = false;
-      const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
+      const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -135,14 +158,16 @@ export class EngineClient {
         if (error) reject(error);
         else resolve(value!);
       };
-      const req = http.request({ agent: this.agent, method, path, host: 'docker', headers: { Accept: 'application/json' } }, (res) => {
+      const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+      if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+      const req = http.request({ agent: this.agent, method, path, host: 'docker', headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', (error) => finish(this.failure ?? error));
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
-          if (status >= 400) finish(new EngineApiError(status, daemonMessage(body), what));
+          if (status >= 400) finish(new EngineApiError(status, daemonMessage(body.toString('utf8')), what));
           else finish(undefined, { status, headers: res.headers, body });
         });
       });
@@ -160,7 +185,7 @@ export class EngineClient {
         this.close();
         finish(timeoutError(target, what));
       }, target.timeoutMs);
-      req.end();
+      req.end(payload);
     });
   }
 

@@ -132,6 +132,9 @@ export const SystemInfo = z.object({
     .nullish()
     .transform((v) => (v ?? []).map((pair) => [pair[0] ?? '', pair[1] ?? ''] as const)),
   Name: z.string().default(''),
+  // Where the daemon keeps its data (its containers' log files are under DockerRootDir/containers).
+  DockerRootDir: z.string().default(''),
+  LoggingDriver: z.string().default(''),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 
@@ -145,7 +148,23 @@ export const BuildPruneAnswer = z.object({
 export const ContainerInspect = z.object({
   Id: z.string(),
   State: z.object({ FinishedAt: z.string().default('') }),
+  // Set once the container has started with the json-file driver; "" otherwise.
+  LogPath: z.string().nullish().transform((v) => v ?? ''),
+  HostConfig: z
+    .object({
+      LogConfig: z
+        .object({ Type: z.string().default(''), Config: z.record(z.string(), z.string()).nullish() })
+        .nullish(),
+    })
+    .nullish(),
 });
+export type ContainerInspect = z.infer<typeof ContainerInspect>;
+
+/** POST /containers/create. */
+export const ContainerCreated = z.object({ Id: z.string() });
+
+/** POST /containers/{id}/wait. */
+export const ContainerWaited = z.object({ StatusCode: z.number() });
 
 /** The parts of GET /images/{id}/json that tidy uses. */
 export const ImageInspect = z.object({

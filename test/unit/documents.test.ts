@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { logAdvice, logUsage, type ContainerLog } from '../../src/core/logs.js';
 import { removalSteps } from '../../src/core/operations.js';
 import { pruneOutcome, removalOutcome, type StepResult } from '../../src/core/outcome.js';
 import { planPrune, pruneSteps } from '../../src/core/plan-prune.js';
@@ -17,11 +18,13 @@ import { imageStoreFrom, layersFrom, snapshotFrom } from '../../src/docker/read-
 import {
   dfDocument,
   imagesDocument,
+  logsDocument,
   pruneDocument,
   rmDocument,
   unusedDocument,
   type DfDocumentV1,
   type ImagesDocumentV1,
+  type LogsDocumentV1,
   type PruneDocumentV1,
   type RmDocumentV2,
   type UnusedDocumentV1,
@@ -76,13 +79,31 @@ const snapshot = snapshotFrom(
   true,
   store,
 );
+// Logs as the reader attaches them: a capped json-file log with a rotated file, an uncapped one,
+// the local driver's files, and a container whose driver keeps no file.
+snapshot.logs = { via: 'local' };
+const kinds: ContainerLog[] = [
+  { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' }, files: [{ path: 'x-json.log', bytes: 5 }, { path: 'x-json.log.1', bytes: 10 }] },
+  { driver: 'json-file', options: {}, files: [{ path: 'x-json.log', bytes: 7 }] },
+  { driver: 'local', options: {}, files: [{ path: 'local-logs/container.log', bytes: 3 }] },
+  { driver: 'journald', options: { 'cache-disabled': 'true' }, files: [] },
+];
+snapshot.containers.forEach((c, i) => (c.log = kinds[i % kinds.length]!));
 const done = (n: number): StepResult[] => Array.from({ length: n }, () => ({ status: 'done', deleted: [] }));
 const freed = { reclaimedBytes: 1, cachedBytes: 0, finish: 'docker tidy rm -f' };
 
 describe('--json documents keep the shape of their schema version', () => {
   it('df', () => {
-    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), true);
+    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), logUsage(snapshot), true);
     expectShapeOf('df', doc);
+  });
+
+  it('logs', () => {
+    const logs = logUsage(snapshot);
+    const doc: LogsDocumentV1 = logsDocument(logs, logAdvice(logs.items));
+    expectShapeOf('logs', doc);
+    expect(doc.containers.map((c) => c.rotation)).toContainEqual({ maxSize: 10 * 1024 * 1024, maxFile: 3 });
+    expect(doc.containers.map((c) => c.rotation)).toContainEqual(null);
   });
 
   it('images and unused', () => {
