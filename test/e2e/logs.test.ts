@@ -307,4 +307,14 @@ describeE2E('container logs', () => {
     expect(after).toMatchObject({ reclaimableBytes: 0, sizeBytes: (await expected()).sizeBytes });
     expect(after.sizeBytes).toBeGreaterThan(3000 * 100);
   });
+
+  it("prefers docker tidy's own helper image once scripts/helper-image.sh has made it", async () => {
+    const made = await run('sh', [join(import.meta.dirname, '..', '..', 'scripts', 'helper-image.sh')], env());
+    expect(made.code, made.stderr).toBe(0);
+    const [here, helper] = await Promise.all([ok(['tidy', 'logs', '--json']), ok(['tidy', 'logs', '--json'], { DOCKER_TIDY_LOGS_VIA: 'helper' })]);
+    const doc = JSON.parse(helper.stdout);
+    expect(doc).toMatchObject({ via: 'helper', helperImage: 'docker-tidy/helper:1', exact: true });
+    expect(doc.containers).toEqual(JSON.parse(here.stdout).containers);
+    expect(await helpersLeft()).toEqual([]);
+  });
 });
