@@ -53,7 +53,11 @@ export function renderLogs(logs: LogUsage, advice: LogAdvice): string {
   );
   lines.push(...readingLines(logs.reading));
   if (advice.uncapped.length) {
-    const names = (rows: readonly LogRow[]): string => rows.map((r) => r.container.name).join(', ');
+    const names = (rows: readonly LogRow[]): string =>
+      rows
+        .slice(0, 6)
+        .map((r) => r.container.name)
+        .join(', ') + (rows.length > 6 ? ` and ${rows.length - 6} more` : '');
     lines.push('', `${count(advice.uncapped.length, 'container keeps', 'containers keep')} every line of ${advice.uncapped.length === 1 ? 'its log' : 'their logs'} (json-file without max-size): ${names(advice.uncapped)}`);
     if (advice.growing.length) {
       lines.push(`Running, so ${advice.growing.length === 1 ? 'its log keeps' : 'their logs keep'} growing until the disk is full: ${names(advice.growing)}`);

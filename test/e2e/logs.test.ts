@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { formatBytes } from '../../src/core/units.js';
-import { containerdStore, describeE2E, docker, engine, freshWorld, run } from './harness.js';
+import { containerdStore, describeE2E, docker, engine, freshWorld, run, world as suite } from './harness.js';
 
 /** 99 characters and a newline: each line's payload is 100 bytes. */
 const LINE = 'x'.repeat(99);
@@ -207,6 +207,33 @@ describeE2E('container logs', () => {
     // A named image works too; the helper only stats, so the files are unchanged.
     const named = JSON.parse((await ok(['tidy', 'df', '--json', '--helper', 'alpine:3.19'], via)).stdout).logs as LogSection;
     expect(named).toMatchObject({ via: 'helper', helperImage: 'alpine:3.19', sizeBytes: here.sizeBytes });
+    expect(await helpersLeft()).toEqual([]);
+  });
+
+  it('as a user who may use the daemon but not read its files: through the helper, the same figures; with no helper image, unknown and why', async () => {
+    // The private daemon's socket opened to everyone, its directory passable: its data root stays root's (0710).
+    const dir = world.daemon().dir;
+    const socket = join(dir, 'docker.sock');
+    const home = mkdtempSync(join(tmpdir(), 'tidy-nobody-'));
+    chmodSync(home, 0o777);
+    chmodSync(dir, 0o711);
+    chmodSync(socket, 0o666);
+    try {
+      const asNobody = (args: string[]) =>
+        run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', suite.exe!, ...args], { ...env(), HOME: home, DOCKER_CONFIG: home, XDG_CACHE_HOME: home });
+      const [root, nobody, none] = await Promise.all([ok(['tidy', 'logs', '--json']), asNobody(['logs', '--json']), asNobody(['df', '--helper', 'nosuch/helper:1'])]);
+      expect(nobody.code, nobody.stderr).toBe(0);
+      const doc = JSON.parse(nobody.stdout);
+      expect(doc).toMatchObject({ via: 'helper', helperImage: 'busybox:latest', exact: true });
+      expect(doc.containers).toEqual(JSON.parse(root.stdout).containers);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toMatch(/^Container logs\s+\d+\s+\d+\s+unknown\s+unknown$/m);
+      expect(none.stdout).toContain(`container log sizes unknown: cannot read ${join(world.daemon().env.TIDY_DATA_ROOT!, 'containers')} on this machine: permission denied; `);
+      expect(none.stdout).toMatch(/^to read them: run it as root \(sudo\), or name an image on the daemon that has find and stat for the helper container: --helper IMAGE/m);
+    } finally {
+      chmodSync(socket, 0o660);
+      chmodSync(dir, 0o700);
+    }
     expect(await helpersLeft()).toEqual([]);
   });
 
