@@ -131,7 +131,7 @@ export const keepUnder = value('keep-under', 'size', 'Remove unused images, leas
 export const helper = value(
   'helper',
   'image',
-  'Read container log sizes through a short-lived container of this image (one on the daemon with find and stat; never pulled) when they cannot be read on this machine',
+  'Image to read log sizes with, in a short-lived container, where this machine cannot (never pulled)',
   async (text: string): Promise<string> => (await core()).parseImageReference(text),
 );
 

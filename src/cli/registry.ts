@@ -115,7 +115,7 @@ export const prune = defineCommand({
 export type AnyCommand = CommandSpec<any>;
 
 /** The commands, in the order --help lists them. */
-export const commands: readonly AnyCommand[] = [df, images, unused, rm, prune, logs];
+export const commands: readonly AnyCommand[] = [df, logs, images, unused, rm, prune];
 
 /** The command a word names (its name or an alias), if any. */
 export function findCommand(word: string): AnyCommand | undefined {
