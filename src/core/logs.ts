@@ -28,10 +28,12 @@ export interface LogFile {
   bytes: number;
 }
 
-/** A container's log as read: its configuration and its files. */
-export interface ContainerLog extends LogConfig {
+/** A container's log as read: its files and, when they were asked for, its settings. */
+export interface ContainerLog {
   /** Its files, rotated ones and docker's cache included; empty when it keeps none (or they could not be read). */
   files: LogFile[];
+  /** Its driver and options (an inspect per container: only `df -v` and `logs` show them). */
+  config?: LogConfig;
 }
 
 /** How the log sizes of a snapshot were read, or why they could not be. */
@@ -168,17 +170,18 @@ export function logRows(snapshot: Snapshot): LogRow[] {
   const rows = snapshot.containers
     .filter((c) => c.log !== undefined)
     .map((c): LogRow => {
-      const log = c.log!;
-      const storage = logStorage(log);
+      const { files, config } = c.log!;
+      const storage = config ? logStorage(config) : files.length ? 'file' : 'none';
       const sizeBytes = reading?.via === 'unknown' ? -1 : logBytes(c);
       return {
         container: c,
-        driver: log.driver,
+        driver: config?.driver ?? '',
         storage,
-        rotation: rotationOf(log),
+        rotation: config ? rotationOf(config) : null,
         sizeBytes,
-        // Sizes unknown: a container whose driver writes a file and that has run may well have one.
-        hasFile: sizeBytes < 0 ? storage !== 'none' && (c.state !== 'created' || log.files.length > 0) : log.files.length > 0,
+        // Sizes unknown: a container that has run, with a driver that writes a file (where its
+        // settings were read), may well have one.
+        hasFile: sizeBytes < 0 ? (config === undefined || storage !== 'none') && c.state !== 'created' : files.length > 0,
       };
     });
   return rows.sort((a, b) => b.sizeBytes - a.sizeBytes || (a.container.name < b.container.name ? -1 : a.container.name > b.container.name ? 1 : 0));

@@ -143,8 +143,10 @@ export interface SnapshotNeeds {
   networks?: boolean;
   /** The build cache without the rest of `usage`, where the API can give it alone (1.42+). */
   buildCache?: boolean;
-  /** Each container's log configuration and the sizes of its log files (an inspect per container, and the files). */
+  /** The sizes of each container's log files. */
   logs?: boolean;
+  /** With `logs`, each container's log driver and options too (an inspect per container: slower on big hosts). */
+  logSettings?: boolean;
   /** The images' layers (default true); without them images carry no layers (`logs` needs only their names). */
   layers?: boolean;
 }

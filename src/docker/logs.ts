@@ -5,9 +5,9 @@
 // whatever happens, an interrupt included. If neither works the sizes are unknown, with the reason
 // and the fix. Nothing here ever writes to, truncates or opens a log file for reading its content.
 import { randomBytes } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { helperCandidates, HELPER_LABEL, isLogFile, parseHelperOutput, type ContainerLog, type LogFile, type LogsReading } from '../core/logs.js';
+import { helperCandidates, HELPER_LABEL, isLogFile, parseHelperOutput, type ContainerLog, type LogConfig, type LogFile, type LogsReading } from '../core/logs.js';
 import type { Container, Image } from '../core/snapshot.js';
 import { CancelledError } from '../errors.js';
 import { mapConcurrent } from './concurrency.js';
@@ -16,8 +16,6 @@ import { ContainerCreated, ContainerInspect, ContainerWaited, expectShape, Syste
 
 /** Inspects in flight at once. */
 const INSPECT_CONCURRENCY = 16;
-/** Container directories read at once on this machine. */
-const READ_CONCURRENCY = 32;
 /** How long removing the helper may take after an interrupt. */
 const CLEANUP_TIMEOUT_MS = 20_000;
 /** A helper container left by a run that was killed is removed once it is this old (seconds). */
@@ -50,54 +48,65 @@ export interface LogsRead {
   warnings: string[];
 }
 
-/** A container's log as configured, before its files are read. */
+/** A container whose log files are to be read. */
 interface Target {
   id: string;
-  driver: string;
-  options: Record<string, string>;
-  /** LogPath (json-file, once started), or "". */
+  /** Its log settings, when they were asked for. */
+  config?: LogConfig;
+  /** Where its json-file log is: LogPath when inspected (json-file, once started; else ""), else where docker puts it. */
   logPath: string;
 }
 
+/** What to read besides the sizes: each container's log settings (an inspect per container); the image for the helper (--helper). */
+export interface LogsRequest {
+  settings: boolean;
+  helperImage?: string | undefined;
+}
+
 /**
- * Reads every container's log configuration and files. `images` are the daemon's (the helper
- * runs from one of them, never a pulled one); `helperImage` is --helper.
+ * Reads the sizes of every container's log files and, when asked, its log settings. `images` are
+ * the daemon's (the helper runs from one of them, never a pulled one).
  */
-export async function readContainerLogs(client: EngineClient, containers: readonly Container[], images: readonly Image[], helperImage?: string): Promise<LogsRead> {
+export async function readContainerLogs(client: EngineClient, containers: readonly Container[], images: readonly Image[], request: LogsRequest): Promise<LogsRead> {
   const warnings: string[] = [];
   // docker tidy's own helpers (another run's, or one a killed run left) are not the user's containers.
   const own = containers.filter((c) => c.labels !== undefined && HELPER_LABEL in c.labels);
   const listed = containers.filter((c) => !own.includes(c));
   const [info, inspected] = await Promise.all([
     client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info')),
-    mapConcurrent(listed, INSPECT_CONCURRENCY, (c) => inspectIfPresent(client, c.id)),
+    request.settings ? mapConcurrent(listed, INSPECT_CONCURRENCY, (c) => inspectIfPresent(client, c.id)) : undefined,
   ]);
+  const root = info.DockerRootDir;
   const inspects = new Map<string, ContainerInspect>();
   const targets: Target[] = [];
   listed.forEach((c, i) => {
+    if (!inspected) {
+      // Without settings, the json-file log is where docker puts it (LogPath, on every engine since 1.x).
+      targets.push({ id: c.id, logPath: join(root, 'containers', c.id, `${c.id}-json.log`) });
+      return;
+    }
     const inspect = inspected[i];
     if (!inspect) return;
     inspects.set(c.id, inspect);
     const config = inspect.HostConfig?.LogConfig;
-    targets.push({ id: c.id, driver: config?.Type || info.LoggingDriver, options: { ...(config?.Config ?? {}) }, logPath: inspect.LogPath });
+    targets.push({ id: c.id, config: { driver: config?.Type || info.LoggingDriver, options: { ...(config?.Config ?? {}) } }, logPath: inspect.LogPath });
   });
   await removeStaleHelpers(client, own, warnings);
 
   const done = (reading: LogsReading, files: Map<string, LogFile[]>): LogsRead => ({
     reading,
-    logs: new Map(targets.map((t) => [t.id, { driver: t.driver, options: t.options, files: files.get(t.id) ?? [] }])),
+    logs: new Map(targets.map((t): [string, ContainerLog] => [t.id, { files: files.get(t.id) ?? [], ...(t.config ? { config: t.config } : {}) }])),
     inspects,
     warnings,
   });
   if (targets.length === 0) return done({ via: 'local' }, new Map());
 
-  const root = info.DockerRootDir;
   const via = client.target.logsVia;
   let here: string;
   let permission = false;
   if (via === 'helper') here = 'DOCKER_TIDY_LOGS_VIA=helper';
   else {
-    const local = await readHere(root, targets);
+    const local = readHere(root, targets);
     if ('files' in local) return done({ via: 'local' }, local.files);
     here = local.unavailable;
     permission = local.permission;
@@ -105,7 +114,7 @@ export async function readContainerLogs(client: EngineClient, containers: readon
   let helper: string;
   if (via === 'local') helper = 'DOCKER_TIDY_LOGS_VIA=local';
   else {
-    const candidates = helperCandidates(images, helperImage);
+    const candidates = helperCandidates(images, request.helperImage);
     const read = candidates.length ? await readThroughHelper(client, root, targets, candidates, warnings) : undefined;
     if (read && 'files' in read) return done({ via: 'helper', helperImage: read.image }, read.files);
     helper = read
@@ -131,50 +140,51 @@ async function inspectIfPresent(client: EngineClient, id: string): Promise<Conta
   }
 }
 
-/** The files' sizes read on this machine, or why they cannot be (the daemon is elsewhere, or they are not readable here). */
-async function readHere(root: string, targets: readonly Target[]): Promise<{ files: Map<string, LogFile[]> } | { unavailable: string; permission: boolean }> {
+/**
+ * The files' sizes read on this machine, or why they cannot be (the daemon is elsewhere, or they
+ * are not readable here). Synchronous calls: nothing else is in flight by now, and a directory a
+ * container is thousands of times faster so than through the thread pool.
+ */
+function readHere(root: string, targets: readonly Target[]): { files: Map<string, LogFile[]> } | { unavailable: string; permission: boolean } {
   const base = join(root, 'containers');
   try {
-    if (!root || !(await stat(base)).isDirectory()) return { unavailable: `the daemon's data root ${root} is not on this machine`, permission: false };
+    if (!root || !statSync(base).isDirectory()) return { unavailable: `the daemon's data root ${root} is not on this machine`, permission: false };
   } catch (error) {
     return unreadable(error, base, root);
   }
   const files = new Map<string, LogFile[]>();
   let found = 0;
-  let failure: { unavailable: string; permission: boolean } | undefined;
-  await mapConcurrent(targets, READ_CONCURRENCY, async (t) => {
-    if (failure) return;
+  for (const t of targets) {
     const dir = join(base, t.id);
     // The json-file log is where LogPath says (beside the container's other files, on every engine).
     const logDir = t.logPath ? dirname(t.logPath) : dir;
     const logName = t.logPath ? basename(t.logPath) : '';
     try {
-      const names = await readdir(dir);
+      const names = readdirSync(dir);
       found += 1;
       const nameHere = logDir === dir ? logName : '';
       const paths = names.filter((n) => isLogFile(n, nameHere));
-      if (names.includes('local-logs')) paths.push(...(await readdir(join(dir, 'local-logs'))).map((n) => `local-logs/${n}`).filter((p) => isLogFile(p, nameHere)));
-      const list = await sizesOf(dir, paths);
-      if (logDir !== dir && logName) list.push(...(await sizesOf(logDir, (await readdir(logDir)).filter((n) => isLogFile(n, logName)))));
+      if (names.includes('local-logs')) paths.push(...readdirSync(join(dir, 'local-logs')).map((n) => `local-logs/${n}`));
+      const list = sizesOf(dir, paths);
+      if (logDir !== dir && logName) list.push(...sizesOf(logDir, readdirSync(logDir).filter((n) => isLogFile(n, logName))));
       if (list.length) files.set(t.id, list);
     } catch (error) {
       // Removed since it was listed: it has no files.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      failure ??= unreadable(error, dir, root);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return unreadable(error, dir, root);
     }
-  });
-  if (failure) return failure;
+  }
   // Not one of the daemon's containers is here: this machine's directory is another daemon's.
   if (found === 0) return { unavailable: `the daemon's data root ${root} is not on this machine (${base} here holds none of its containers)`, permission: false };
   return { files };
 }
 
 // Each file's size (a file that went between the listing and its stat, in a rotation, is left out).
-async function sizesOf(dir: string, paths: readonly string[]): Promise<LogFile[]> {
+function sizesOf(dir: string, paths: readonly string[]): LogFile[] {
   const out: LogFile[] = [];
   for (const path of paths) {
     try {
-      const s = await stat(join(dir, path));
+      const s = statSync(join(dir, path));
       if (s.isFile()) out.push({ path, bytes: s.size });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

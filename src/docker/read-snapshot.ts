@@ -38,6 +38,7 @@ export interface LogOptions {
   helperImage?: string | undefined;
 }
 
+
 /**
  * Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes;
  * with `logs`, each container's log configuration and files (src/docker/logs.ts).
@@ -86,7 +87,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
-  const containerInspects = options.logs ? await readLogsInto(client, snapshot, logOptions, warnings) : new Map<string, ContainerInspect>();
+  const containerInspects = options.logs ? await readLogsInto(client, snapshot, options, logOptions, warnings) : new Map<string, ContainerInspect>();
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -362,9 +363,9 @@ export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string,
  * unknown, with the reason, and nothing else in the report changes; an interrupt ends the run.
  * Returns the containers' inspect answers read on the way.
  */
-async function readLogsInto(client: EngineClient, snapshot: Snapshot, options: LogOptions, warnings: string[]): Promise<Map<string, ContainerInspect>> {
+async function readLogsInto(client: EngineClient, snapshot: Snapshot, needs: SnapshotNeeds, options: LogOptions, warnings: string[]): Promise<Map<string, ContainerInspect>> {
   try {
-    const read = await readContainerLogs(client, snapshot.containers, snapshot.images, options.helperImage);
+    const read = await readContainerLogs(client, snapshot.containers, snapshot.images, { settings: needs.logSettings === true, helperImage: options.helperImage });
     for (const c of snapshot.containers) {
       const log = read.logs.get(c.id);
       if (log) c.log = log;

@@ -83,10 +83,10 @@ const snapshot = snapshotFrom(
 // the local driver's files, and a container whose driver keeps no file.
 snapshot.logs = { via: 'local' };
 const kinds: ContainerLog[] = [
-  { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' }, files: [{ path: 'x-json.log', bytes: 5 }, { path: 'x-json.log.1', bytes: 10 }] },
-  { driver: 'json-file', options: {}, files: [{ path: 'x-json.log', bytes: 7 }] },
-  { driver: 'local', options: {}, files: [{ path: 'local-logs/container.log', bytes: 3 }] },
-  { driver: 'journald', options: { 'cache-disabled': 'true' }, files: [] },
+  { config: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } }, files: [{ path: 'x-json.log', bytes: 5 }, { path: 'x-json.log.1', bytes: 10 }] },
+  { config: { driver: 'json-file', options: {} }, files: [{ path: 'x-json.log', bytes: 7 }] },
+  { config: { driver: 'local', options: {} }, files: [{ path: 'local-logs/container.log', bytes: 3 }] },
+  { config: { driver: 'journald', options: {} }, files: [] },
 ];
 snapshot.containers.forEach((c, i) => (c.log = kinds[i % kinds.length]!));
 const done = (n: number): StepResult[] => Array.from({ length: n }, () => ({ status: 'done', deleted: [] }));

@@ -25,8 +25,7 @@ import { container, image } from './builders.js';
 const ID = 'a'.repeat(64);
 const ID2 = 'b'.repeat(64);
 const json = (bytes: number[], options: Record<string, string> = {}): ContainerLog => ({
-  driver: 'json-file',
-  options,
+  config: { driver: 'json-file', options },
   files: bytes.map((b, i) => ({ path: `${ID}-json.log${i ? `.${i}` : ''}`, bytes: b })),
 });
 const withLog = (c: Container, log: ContainerLog): Container => ({ ...c, log });
@@ -166,9 +165,9 @@ describe("df's Container logs row and the advice", () => {
       withLog(container('web', 'i', 'running'), json([500])),
       withLog(container('job', 'i', 'exited'), json([1000, 2000], { 'max-size': '2k', 'max-file': '2' })),
       withLog(container('old', 'i', 'exited'), json([300])),
-      withLog(container('quiet', 'i', 'created'), { driver: 'json-file', options: {}, files: [] }),
-      withLog(container('journal', 'i', 'running'), { driver: 'journald', options: {}, files: [] }),
-      withLog(container('loc', 'i', 'running'), { driver: 'local', options: {}, files: [{ path: 'local-logs/container.log', bytes: 40 }] }),
+      withLog(container('quiet', 'i', 'created'), { config: { driver: 'json-file', options: {} }, files: [] }),
+      withLog(container('journal', 'i', 'running'), { config: { driver: 'journald', options: {} }, files: [] }),
+      withLog(container('loc', 'i', 'running'), { config: { driver: 'local', options: {} }, files: [{ path: 'local-logs/container.log', bytes: 40 }] }),
     ],
     volumes: [],
     buildCache: [],
@@ -197,6 +196,16 @@ describe("df's Container logs row and the advice", () => {
     expect(usage.items.every((r) => r.sizeBytes === -1)).toBe(true);
     // Those whose driver writes a file and that have run: web, job, old, loc.
     expect(usage.total).toBe(4);
+  });
+
+  it('without the settings (plain df, prune): the same figures from the files alone', () => {
+    const s = snapshot();
+    for (const c of s.containers) c.log = { files: c.log!.files };
+    expect(logUsage(s)).toMatchObject({ total: 4, active: 2, sizeBytes: 3840, reclaimableBytes: 3300, exact: true });
+    s.logs = { via: 'unknown', unknown: { reason: 'r', fix: 'f' } };
+    for (const c of s.containers) c.log = { files: [] };
+    // Unknown and no settings: every container that has run may have one (journal's too).
+    expect(logUsage(s)).toMatchObject({ total: 5, active: 3, sizeBytes: null });
   });
 
   it('names the logs without a cap, the running ones among them, and the setting that caps them', () => {

@@ -10,7 +10,7 @@ import type { dfOptions } from '../registry.js';
 import { printWarnings } from '../warnings.js';
 
 export const run: Handler<typeof dfOptions> = async (ctx, { flags }) => {
-  const snapshot = await readSnapshot(await ctx.engine(), { usage: true, logs: true }, { helperImage: flags.helper });
+  const snapshot = await readSnapshot(await ctx.engine(), { usage: true, logs: true, logSettings: flags.verbose }, { helperImage: flags.helper });
   printWarnings(ctx.stderr, snapshot);
   const usage = computeDiskUsage(snapshot);
   const logs = logUsage(snapshot);

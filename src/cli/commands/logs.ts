@@ -11,7 +11,7 @@ import { printWarnings } from '../warnings.js';
 export const run: Handler<typeof logsOptions> = async (ctx, { flags }) => {
   // parse -> request: the flags are the request (which image may run the helper).
   // -> snapshot: the containers and their logs; no sizes of layers or volumes.
-  const snapshot = await readSnapshot(await ctx.engine(), { usage: false, logs: true, layers: false }, { helperImage: flags.helper });
+  const snapshot = await readSnapshot(await ctx.engine(), { usage: false, logs: true, logSettings: true, layers: false }, { helperImage: flags.helper });
   printWarnings(ctx.stderr, snapshot);
   // -> plan: what each log holds, and what would cap the ones without a cap.
   const logs = logUsage(snapshot);
