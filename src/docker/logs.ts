@@ -1,9 +1,10 @@
-// Reads the containers' log files: each container's log configuration and LogPath from inspect,
-// and the sizes of its files (core/logs.ts says which files are a log's). On this machine they
-// are stat'ed directly when they can be; otherwise (a remote daemon, Docker Desktop's VM, no
-// permission) a short-lived, read-only helper container on the daemon stats them, and is removed
-// whatever happens, an interrupt included. If neither works the sizes are unknown, with the reason
-// and the fix. Nothing here ever writes to, truncates or opens a log file for reading its content.
+// Reads the containers' log files: the sizes of each container's files (core/logs.ts says which
+// files are a log's) and, where they are shown, its log settings and LogPath from inspect (an
+// inspect per container, so only for df -v and logs). On this machine the files are stat'ed
+// directly when they can be; otherwise (a remote daemon, Docker Desktop's VM, no permission) a
+// short-lived, read-only helper container on the daemon stats them, and is removed whatever
+// happens, an interrupt included. If neither works the sizes are unknown, with the reason and the
+// fix. Nothing here ever writes to, truncates or opens a log file for reading its content.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -21,12 +22,13 @@ const CLEANUP_TIMEOUT_MS = 20_000;
 /** A helper container left by a run that was killed is removed once it is this old (seconds). */
 const STALE_HELPER_SECONDS = 60;
 
+/** The helper's last line: it ran to its end. */
+const DONE = 'docker-tidy-helper-done';
 /**
  * What the helper runs under DATA-ROOT/containers (mounted read-only at /c): find and stat, as
- * commands or busybox applets, printing "SIZE ./ID/FILE" for each log file, then a last line that
- * says it finished. The first find proves that find -exec ... + and stat -c work in this image.
+ * commands or busybox applets, printing "SIZE ./ID/FILE" for each log file, then DONE. The first
+ * find proves that find -exec ... + and stat -c work in this image.
  */
-const DONE = 'docker-tidy-helper-done';
 const HELPER_SCRIPT = [
   'cd /c || exit 2',
   'have() { command -v "$1" >/dev/null 2>&1; }',
