@@ -243,6 +243,14 @@ export function logAdvice(rows: readonly LogRow[]): LogAdvice {
 /** The label docker tidy puts on its helper containers (so that a leftover is recognised as its own). */
 export const HELPER_LABEL = 'org.docker-tidy.helper';
 
+/**
+ * Whether a container is one of docker tidy's own helpers (this run's, a concurrent run's, or one a
+ * killed run left): never the user's, never in a report or a plan.
+ */
+export function isHelperContainer(container: Container): boolean {
+  return container.labels !== undefined && HELPER_LABEL in container.labels;
+}
+
 /** The repository of docker tidy's own helper image (scripts/helper-image.sh makes it from a static busybox). */
 export const OWN_HELPER_REPOSITORY = 'docker-tidy/helper';
 /** Images known to have find and stat (as commands or busybox applets), by repository name. */

@@ -66,14 +66,18 @@ export interface LogsRequest {
 }
 
 /**
- * Reads the sizes of every container's log files and, when asked, its log settings. `images` are
- * the daemon's (the helper runs from one of them, never a pulled one).
+ * Reads the sizes of every container's log files and, when asked, its log settings. `helpers`
+ * are docker tidy's own helper containers the daemon listed (a stopped one a killed run left is
+ * removed); `images` are the daemon's (the helper runs from one of them, never a pulled one).
  */
-export async function readContainerLogs(client: EngineClient, containers: readonly Container[], images: readonly Image[], request: LogsRequest): Promise<LogsRead> {
+export async function readContainerLogs(
+  client: EngineClient,
+  listed: readonly Container[],
+  helpers: readonly Container[],
+  images: readonly Image[],
+  request: LogsRequest,
+): Promise<LogsRead> {
   const warnings: string[] = [];
-  // docker tidy's own helpers (another run's, or one a killed run left) are not the user's containers.
-  const own = containers.filter((c) => c.labels !== undefined && HELPER_LABEL in c.labels);
-  const listed = containers.filter((c) => !own.includes(c));
   const [info, inspected] = await Promise.all([
     client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info')),
     request.settings ? mapConcurrent(listed, INSPECT_CONCURRENCY, (c) => inspectIfPresent(client, c.id)) : undefined,
@@ -93,7 +97,7 @@ export async function readContainerLogs(client: EngineClient, containers: readon
     const config = inspect.HostConfig?.LogConfig;
     targets.push({ id: c.id, config: { driver: config?.Type || info.LoggingDriver, options: { ...(config?.Config ?? {}) } }, logPath: inspect.LogPath });
   });
-  await removeStaleHelpers(client, own, warnings);
+  await removeStaleHelpers(client, helpers, warnings);
 
   const done = (reading: LogsReading, files: Map<string, LogFile[]>): LogsRead => ({
     reading,

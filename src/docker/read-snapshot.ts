@@ -9,6 +9,7 @@ import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
 import { readContainerLogs } from './logs.js';
+import { isHelperContainer } from '../core/logs.js';
 import { CancelledError } from '../errors.js';
 import {
   BuildCacheSummary,
@@ -86,8 +87,11 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   const inspects = read.inspects;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
+  // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
+  const helpers = snapshot.containers.filter(isHelperContainer);
+  if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
-  const containerInspects = options.logs ? await readLogsInto(client, snapshot, options, logOptions, warnings) : new Map<string, ContainerInspect>();
+  const containerInspects = options.logs ? await readLogsInto(client, snapshot, helpers, options, logOptions, warnings) : new Map<string, ContainerInspect>();
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -363,9 +367,16 @@ export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string,
  * unknown, with the reason, and nothing else in the report changes; an interrupt ends the run.
  * Returns the containers' inspect answers read on the way.
  */
-async function readLogsInto(client: EngineClient, snapshot: Snapshot, needs: SnapshotNeeds, options: LogOptions, warnings: string[]): Promise<Map<string, ContainerInspect>> {
+async function readLogsInto(
+  client: EngineClient,
+  snapshot: Snapshot,
+  helpers: readonly Container[],
+  needs: SnapshotNeeds,
+  options: LogOptions,
+  warnings: string[],
+): Promise<Map<string, ContainerInspect>> {
   try {
-    const read = await readContainerLogs(client, snapshot.containers, snapshot.images, { settings: needs.logSettings === true, helperImage: options.helperImage });
+    const read = await readContainerLogs(client, snapshot.containers, helpers, snapshot.images, { settings: needs.logSettings === true, helperImage: options.helperImage });
     for (const c of snapshot.containers) {
       const log = read.logs.get(c.id);
       if (log) c.log = log;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   containerBytes,
   helperCandidates,
+  isHelperContainer,
   isLogFile,
   logAdvice,
   logStorage,
@@ -146,6 +147,12 @@ describe('the image the helper runs from', () => {
     expect(helperCandidates(images, 'myapp:1')).toEqual(['myapp:1']);
     expect(helperCandidates(images, undefined)).toEqual(['docker-tidy/helper:1', 'busybox:latest', 'alpine:3.19', 'debian:12']);
     expect(helperCandidates([images[3]!], undefined)).toEqual([]);
+  });
+
+  it("knows its own helper containers by their label (a concurrent run's are in no report or plan)", () => {
+    expect(isHelperContainer({ ...container('docker-tidy-helper-1a2b', 'busybox'), labels: { 'org.docker-tidy.helper': '1' } })).toBe(true);
+    expect(isHelperContainer({ ...container('web', 'app'), labels: { 'com.example': 'x' } })).toBe(false);
+    expect(isHelperContainer(container('web', 'app'))).toBe(false);
   });
 
   it('--helper takes an image reference or ID, nothing else', () => {
