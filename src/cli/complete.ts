@@ -24,9 +24,10 @@ function slotOf(commands: readonly AnyCommand[], words: readonly string[]): Slot
   return command.arguments ? { kind: 'argument', command } : { kind: 'none' };
 }
 
-/** Whether completing these words offers image references (rm IMAGE, images REPOSITORY): the daemon is asked for them. */
+/** Whether completing these words offers image references (rm IMAGE, images REPOSITORY, --helper IMAGE): the daemon is asked for them. */
 export function wantsImageReferences(commands: readonly AnyCommand[], words: readonly string[]): boolean {
-  return slotOf(commands, words).kind === 'argument';
+  const slot = slotOf(commands, words);
+  return slot.kind === 'argument' || (slot.kind === 'value' && slot.option.valueName === 'image');
 }
 
 /**
@@ -44,6 +45,7 @@ export function complete(commands: readonly AnyCommand[], words: readonly string
     // A directory (--save DIR): the shell completes directories.
     if (slot.option.valueName === 'dir') directive = FILTER_DIRS;
     for (const choice of slot.option.choices ?? []) if (choice.startsWith(toComplete)) candidates.push([choice, '']);
+    if (slot.option.valueName === 'image') for (const ref of [...new Set(references)].sort()) if (ref.startsWith(toComplete)) candidates.push([ref, '']);
   } else if (slot.kind === 'flag') {
     for (const o of optionsOf(slot.command)) {
       if (`--${o.name}`.startsWith(toComplete)) candidates.push([`--${o.name}`, o.describe]);

@@ -128,6 +128,13 @@ export const filter = values(
   async (text: string): Promise<LabelFilter> => (await core()).parseLabelFilter(text),
 );
 export const keepUnder = value('keep-under', 'size', 'Remove unused images, least recently used first, until images take at most this (20GB)', size);
+/** The image for the helper container that reads log sizes where this machine cannot. */
+export const helper = value(
+  'helper',
+  'image',
+  'Image to read log sizes with, in a short-lived container, where this machine cannot (never pulled)',
+  async (text: string): Promise<string> => (await core()).parseImageReference(text),
+);
 
 /** The filters that select images, shared by images, unused and rm (by reference, not by copy). */
 export const imageFilters = { match, exclude, dangling, olderThan, newerThan, largerThan } as const;
@@ -139,10 +146,11 @@ export const protections = { keepLast, includeLocal, save } as const;
 export const destructive = { force, dryRun } as const;
 
 // Each command's options: its spec (registry.ts) lists them and its handler's flags are typed by them.
-export const dfOptions = { verbose: verbose, json: json } as const;
+export const dfOptions = { verbose: verbose, json: json, helper: helper } as const;
+export const logsOptions = { json: json, helper: helper } as const;
 export const listingOptions = { ...imageFilters, localOnly: localOnly, checkRegistry: checkRegistry, ...listing, quiet: quietIds, json: json } as const;
 export const imagesOptions = { ...listingOptions, unused: unused } as const;
-export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, ...destructive, json: json } as const;
+export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, helper: helper, ...destructive, json: json } as const;
 export const pruneOptions = {
   all: all,
   volumes: volumes,
@@ -155,6 +163,7 @@ export const pruneOptions = {
   filter: filter,
   keepUnder: keepUnder,
   exclude: keepMatching,
+  helper: helper,
   ...protections,
   ...destructive,
   quiet: quietSummary,

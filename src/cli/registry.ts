@@ -1,7 +1,7 @@
 // Every command of `docker tidy`, listed once, as specs: names, help and options. A command's
 // work is a module of its own, loaded only when it runs (help and completion load none of them).
 import { defineCommand, type CommandSpec } from './command.js';
-import { dfOptions, imagesOptions, listingOptions, pruneOptions, rmOptions } from './options.js';
+import { dfOptions, imagesOptions, listingOptions, logsOptions, pruneOptions, rmOptions } from './options.js';
 
 export const df = defineCommand({
   name: 'df',
@@ -10,9 +10,22 @@ export const df = defineCommand({
   description: [
     'Show docker disk usage with exact bytes.',
     'Images RECLAIMABLE is what removing every image that no container uses would really free: a layer shared with an image in use is not counted, a layer shared by two unused images counts once.',
+    "Container logs are the containers' log files, rotated ones included, which no docker command shows: read on this machine when they can be, else through a short-lived read-only helper container on the daemon (--helper IMAGE names its image). RECLAIMABLE is the logs of containers that are not running: they go when those containers go.",
   ],
   options: dfOptions,
   load: () => import('./commands/df.js'),
+});
+
+export const logs = defineCommand({
+  name: 'logs',
+  summary: 'List containers by the size of their log files, and what would cap them',
+  usage: '[OPTIONS]',
+  description: [
+    "List every container by the size of its log files (rotated ones and docker's cache for `docker logs` included), largest first, with its logging driver and rotation. Marks the logs that keep every line (the default json-file driver without max-size) and prints the daemon.json setting and the --log-opt options that would cap them. Never truncates or changes a log file.",
+    'Sizes are read on this machine when the files can be; else (a remote daemon, Docker Desktop, no permission) through a short-lived, read-only helper container on the daemon, from the image named with --helper, else docker-tidy/helper, else a local busybox, alpine, debian or ubuntu image (never pulled), removed afterwards. DOCKER_TIDY_LOGS_VIA=local or =helper picks one way.',
+  ],
+  options: logsOptions,
+  load: () => import('./commands/logs.js'),
 });
 
 /** What the listings' help says of --check-registry. */
@@ -31,7 +44,6 @@ export const images = listing({
   description: [
     'List images with exact sizes, one row per reference, largest first.',
     "UNIQUE is what removing the image alone frees: the bytes of layers no other image holds. REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with AND. --match and --exclude test regular expressions against \"repository:tag\" (an untagged image is \"<none>:<none>\"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
-
     CHECK_REGISTRY_HELP,
   ],
   options: imagesOptions,
@@ -85,7 +97,7 @@ export const prune = defineCommand({
 export type AnyCommand = CommandSpec<any>;
 
 /** The commands, in the order --help lists them. */
-export const commands: readonly AnyCommand[] = [df, images, unused, rm, prune];
+export const commands: readonly AnyCommand[] = [df, logs, images, unused, rm, prune];
 
 /** The command a word names (its name or an alias), if any. */
 export function findCommand(word: string): AnyCommand | undefined {

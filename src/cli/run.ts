@@ -40,6 +40,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           if (finished) throw new CancelledError();
           // A bad setting is said before docker is asked anything, like a bad flag.
           if (target.badTimeout) throw new UsageError(target.badTimeout);
+          if (target.badLogsVia) throw new UsageError(target.badLogsVia);
           client = new EngineClient(target);
           return client.connect();
         })),

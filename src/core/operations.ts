@@ -2,6 +2,7 @@
 // and the bytes it frees. The planners decide everything here (what, in which order, with what
 // effect); the executor only walks the graph (src/docker/execute.ts), as docker/compose's
 // executor walks its plan.
+import { containerBytes } from './logs.js';
 import type { PlannedRemoval, RemovalPlan } from './plan-removal.js';
 import type { Reference } from './reference.js';
 import type { BuildCacheRecord, Container, Image, Network, Volume } from './snapshot.js';
@@ -50,7 +51,7 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
   const containerStep = new Map<string, number>();
   for (const container of plan.containers) {
     containerStep.set(container.id, into.length);
-    into.push({ op: { kind: 'remove-container', container, bytes: Math.max(0, container.sizeRw) }, after: [] });
+    into.push({ op: { kind: 'remove-container', container, bytes: containerBytes(container) }, after: [] });
   }
   const lastStep = new Map<PlannedRemoval, number>();
   const lastDeleteOnParent = new Map<string, number>();

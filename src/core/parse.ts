@@ -124,3 +124,13 @@ export function parseLabelFilter(text: string): { key: string; value?: string; n
   return { key: key!, ...(value === undefined ? {} : { value }), negate: negate === '!' };
 }
 
+
+/** An image for --helper: a reference (name[:tag][@digest]) or an image ID, as docker reads them. */
+export function parseImageReference(text: string): string {
+  if (text === '') throw new InputError('name an image (busybox, alpine:3.19, an image ID)');
+  const id = /^(?:sha256:)?[0-9a-f]{12,64}$/;
+  const reference =
+    /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+  if (!id.test(text) && !reference.test(text)) throw new InputError('not an image reference (name[:tag], name@digest or an image ID)');
+  return text;
+}

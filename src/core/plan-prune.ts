@@ -5,6 +5,7 @@
 import type { Pattern } from './patterns.js';
 import { removalSteps, type Step } from './operations.js';
 import { RemovalReplay } from './image-store.js';
+import { containerBytes, logsUnknown } from './logs.js';
 import { planRemoval, type KeptImage, type PlannedRemoval, type RemovalPlan } from './plan-removal.js';
 import { imagesTotalBytes } from './usage.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Network, type Snapshot, type SnapshotNeeds, type Volume } from './snapshot.js';
@@ -100,11 +101,12 @@ export function imageLastUsed(image: Image, containers: readonly Container[]): n
   return image.created;
 }
 
-/** What prune reads: sizes of everything; networks, stop and tag times only where its request uses them. */
+/** What prune reads: sizes of everything, the logs of containers when it sweeps them; networks, stop and tag times only where its request uses them. */
 export function pruneNeeds(request: PruneRequest): SnapshotNeeds {
   const lastUsed = request.images !== 'none' && (request.until !== undefined || request.keepUnder !== undefined);
   return {
     usage: true,
+    logs: request.containers,
     networks: request.networks,
     finishTimes: lastUsed || (request.containers && request.until !== undefined),
     tagTimes: lastUsed,
@@ -205,14 +207,15 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
   }
 
   const bytes = {
-    containers: containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0),
+    containers: containers.reduce((s, c) => s + containerBytes(c), 0),
     images: images.reduce((s, r) => s + r.bytes, 0),
     volumes: volumes.reduce((s, v) => s + Math.max(0, v.size), 0),
     buildCache: buildCacheBytes(buildCache, released),
   };
   const imagesCached = images.reduce((s, r) => s + r.cachedBytes, 0);
   const cachedBytes = imagesCached - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + b.size, 0);
-  const exact = imagesExact && containers.every((c) => c.sizeRw >= 0) && volumes.every((v) => v.size >= 0);
+  const containersExact = containers.every((c) => c.sizeRw >= 0) && !(containers.length && logsUnknown(snapshot));
+  const exact = imagesExact && containersExact && volumes.every((v) => v.size >= 0);
   return {
     removal: {
       containers,
@@ -222,7 +225,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
       estimatedBytes: bytes.containers + bytes.images,
       cachedBytes: imagesCached,
       cachedRecords,
-      exact: imagesExact && containers.every((c) => c.sizeRw >= 0),
+      exact: imagesExact && containersExact,
     },
     networks,
     volumes,

@@ -2,6 +2,7 @@
 // how many bytes it frees. Pure: the executor only carries the plan out.
 import type { Pattern } from './patterns.js';
 import { ImageStoreModel, RemovalReplay } from './image-store.js';
+import { containerBytes, logsUnknown } from './logs.js';
 import { referenceOf, repositoryOf, type Reference } from './reference.js';
 import { copyDecision, needsAsking, type CopyDecision } from './remote-copy.js';
 import { filterImages, referencesOf, splitReference, type ImageFilter } from './select.js';
@@ -62,7 +63,7 @@ export interface RemovalPlan {
   kept: KeptImage[];
   /** Full image IDs given as IMAGE that no image has any more: already gone, nothing to do. */
   gone: string[];
-  /** Layer bytes the plan frees, plus the writable layers of the containers it removes. */
+  /** Layer bytes the plan frees, plus the writable layers and log files of the containers it removes. */
   estimatedBytes: number;
   /**
    * Bytes the removed images leave on disk in the build cache (the layers BuildKit built them
@@ -133,11 +134,11 @@ export function resolveImageArgument(images: readonly Image[], arg: string): { i
 }
 
 /**
- * What rm reads: container sizes only when containers go too (GET /system/df is slow on big
- * hosts); the build cache, whose records say which layers stay on disk when an image goes.
+ * What rm reads: container sizes and logs only when containers go too (GET /system/df is slow on
+ * big hosts); the build cache, whose records say which layers stay on disk when an image goes.
  */
 export function removalNeeds(request: RemovalRequest): SnapshotNeeds {
-  return { usage: request.withContainers, buildCache: true };
+  return { usage: request.withContainers, buildCache: true, logs: request.withContainers };
 }
 
 /** Plans the removal `request` describes on `snapshot`. Throws ImageArgumentError for bad IMAGE arguments. */
@@ -261,7 +262,7 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     const deletes = step.action === 'delete';
     removals.push({ image, action: step.action, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, save: deletes && c.save, ...(deletes && c.note ? { note: c.note } : {}) });
   }
-  const containerBytes = containers.reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+  const containersFree = containers.reduce((s, c) => s + containerBytes(c), 0);
   return {
     containers,
     removals,
@@ -269,8 +270,9 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
     gone,
     cachedBytes: removals.reduce((s, r) => s + r.cachedBytes, 0),
     cachedRecords: replay.cachedRecords,
-    estimatedBytes: removals.reduce((s, r) => s + r.bytes, 0) + containerBytes,
-    exact: removals.every((r) => r.action === 'untag' || byId.get(r.image.id)!.exact) && containers.every((c) => c.sizeRw >= 0),
+    estimatedBytes: removals.reduce((s, r) => s + r.bytes, 0) + containersFree,
+    exact:
+      removals.every((r) => r.action === 'untag' || byId.get(r.image.id)!.exact) && containers.every((c) => c.sizeRw >= 0) && !(containers.length && logsUnknown(snapshot)),
   };
 }
 

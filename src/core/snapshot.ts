@@ -1,5 +1,6 @@
 // The Snapshot: one read of the daemon's images, layers, containers, volumes and build cache,
 // in plain data. Everything in core/ is pure: no I/O, no node:* imports.
+import type { ContainerLog, LogsReading } from './logs.js';
 import type { RemoteCopyCheck } from './remote-copy.js';
 
 /** One layer of an image, identified by its chain ID (the layer plus everything below it). */
@@ -66,6 +67,8 @@ export interface Container {
   networks?: string[];
   /** Names of the volumes it mounts. */
   volumes?: string[];
+  /** Its log configuration and files, when logs were read (see SnapshotNeeds.logs). */
+  log?: ContainerLog;
 }
 
 /** A network; predefined ones (bridge, host, none) and swarm ones are never pruned. */
@@ -127,6 +130,8 @@ export interface Snapshot {
   buildCacheKnown?: boolean;
   /** What could not be read, for the user (the daemon failing to compute disk usage). */
   warnings?: string[];
+  /** How the containers' log files were read, when they were (SnapshotNeeds.logs). */
+  logs?: LogsReading;
 }
 
 /** What a command needs read beside images and containers; each planner says it for its request. */
@@ -141,6 +146,12 @@ export interface SnapshotNeeds {
   networks?: boolean;
   /** The build cache without the rest of `usage`, where the API can give it alone (1.42+). */
   buildCache?: boolean;
+  /** The sizes of each container's log files. */
+  logs?: boolean;
+  /** With `logs`, each container's log driver and options too (an inspect per container: slower on big hosts). */
+  logSettings?: boolean;
+  /** The images' layers (default true); without them images carry no layers (`logs` needs only their names). */
+  layers?: boolean;
 }
 
 /** Container states in which docker will not let go of the image, and tidy never touches. */

@@ -1,6 +1,7 @@
 // Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
 import { RemovalReplay } from './image-store.js';
+import { containerBytes } from './logs.js';
 import { referenceOf } from './reference.js';
 import { isLocalOnly } from './remote-copy.js';
 import { isActive, type Container, type Image, type Snapshot } from './snapshot.js';
@@ -193,7 +194,8 @@ export function childrenFirst<T extends Image>(list: readonly T[], all: readonly
 
 /**
  * What a removal freed, by what the daemon answered: the layers of the images it says it deleted
- * that no remaining image holds, plus the writable layers of the containers (by name) it removed.
+ * that no remaining image holds, plus the writable layers and log files of the containers (by
+ * name) it removed.
  */
 export function reclaimedBytes(
   images: readonly Image[],
@@ -202,7 +204,7 @@ export function reclaimedBytes(
   removedContainers: readonly string[],
 ): number {
   const removed = new Set(removedContainers);
-  return layerBytesFreed(images, deletedIds) + containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + Math.max(0, c.sizeRw), 0);
+  return layerBytesFreed(images, deletedIds) + containers.filter((c) => removed.has(c.name)).reduce((s, c) => s + containerBytes(c), 0);
 }
 
 /**

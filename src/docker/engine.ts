@@ -48,6 +48,23 @@ export class EngineApiError extends TidyError {
   }
 }
 
+/** How one request is sent. */
+export interface RequestOptions {
+  /** Runs to its end (within the timeout) when the run is interrupted after it was sent. */
+  finishOnAbort?: boolean;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent with it (X-Registry-Auth). */
+  headers?: Record<string, string>;
+}
+
+/** An answer: its status, headers and bytes. */
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
 /** Compares dotted API versions ("1.41" < "1.45"). */
 export function compareApiVersions(a: string, b: string): number {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
@@ -132,18 +149,36 @@ export class EngineClient {
 
   /** GETs a versioned API path and returns the parsed JSON body; `headers` go with it (X-Registry-Auth). */
   async getJson(path: string, what: string, headers?: Record<string, string>): Promise<unknown> {
-    const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what, false, headers);
-    return parseJson(body, what);
+    const { body } = await this.send('GET', `/v${this.apiVersion}${path}`, what, { headers });
+    return parseJson(body.toString('utf8'), what);
   }
 
   /**
    * Sends a request with any method to a versioned API path; returns the parsed JSON body (or
    * null). `finishOnAbort`: a request already sent runs to its end (within the timeout) when the
    * run is interrupted, so that a removal in flight is reported as done or failed, never lost.
+   * `body` is sent as JSON.
    */
-  async requestJson(method: string, path: string, what: string, options: { finishOnAbort?: boolean } = {}): Promise<unknown> {
-    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what, options.finishOnAbort === true);
-    return body.length === 0 ? null : parseJson(body, what);
+  async requestJson(method: string, path: string, what: string, options: RequestOptions = {}): Promise<unknown> {
+    const { body } = await this.send(method, `/v${this.apiVersion}${path}`, what, options);
+    return body.length === 0 ? null : parseJson(body.toString('utf8'), what);
+  }
+
+  /** The same, returning the answer's bytes as they came (container logs: a multiplexed stream). */
+  async requestBytes(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Buffer> {
+    return (await this.send(method, `/v${this.apiVersion}${path}`, what, options)).body;
+  }
+
+  /**
+   * A client for the same daemon that the run's interruption does not cancel, each request bounded
+   * by `timeoutMs`: to clean up what an interrupted run left (a helper container). Close it after use.
+   */
+  uncancelled(timeoutMs: number): EngineClient {
+    const client = new EngineClient({ ...this.target, signal: new AbortController().signal, timeoutMs });
+    client.socket = this.socket;
+    client.apiVersion = this.apiVersion;
+    client.serverApiVersion = this.serverApiVersion;
+    return client;
   }
 
   /** Ends every docker process this client started. */
@@ -155,24 +190,21 @@ export class EngineClient {
     }
   }
 
-  private async send(
-    method: string,
-    path: string,
-    what: string,
-    finishOnAbort = false,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  private async send(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Answer> {
     const { target } = this;
     if (target.signal.aborted) throw new CancelledError();
-    const headers = { Accept: 'application/json', ...extraHeaders };
-    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort, headers);
+    const finishOnAbort = options.finishOnAbort === true;
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+    if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });
+    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort, headers, payload);
     try {
-      return await this.sendOnce(method, path, what, finishOnAbort, headers);
+      return await this.sendOnce(method, path, what, finishOnAbort, headers, payload);
     } catch (error) {
       // A kept-alive connection that ended as the request went out (the other end closed it while
       // idle): a GET is asked again once, on a new connection. Nothing else is sent twice.
       if (!(error instanceof StaleConnection)) throw error;
-      return this.sendOnce(method, path, what, finishOnAbort, headers);
+      return this.sendOnce(method, path, what, finishOnAbort, headers, payload);
     }
   }
 
@@ -182,11 +214,12 @@ export class EngineClient {
     what: string,
     finishOnAbort: boolean,
     headers: Record<string, string>,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    payload: Buffer | undefined,
+  ): Promise<Answer> {
     const { target } = this;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const finish = (error: Error | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }): void => {
+      const finish = (error: Error | undefined, value?: Answer): void => {
         if (settled) return;
         settled = true;
         this.inFlight.delete(fail);
@@ -200,9 +233,9 @@ export class EngineClient {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', (error) => finish(this.failure ?? error));
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
-          if (status >= 400) finish(new EngineApiError(status, daemonMessage(body), what));
+          if (status >= 400) finish(new EngineApiError(status, daemonMessage(body.toString('utf8')), what));
           else finish(undefined, { status, headers: res.headers, body });
         });
       });
@@ -244,7 +277,7 @@ export class EngineClient {
         finish(timeoutError(target, what));
         req.destroy();
       }, target.timeoutMs);
-      req.end();
+      req.end(payload);
     });
   }
 
@@ -262,7 +295,8 @@ export class EngineClient {
     what: string,
     finishOnAbort: boolean,
     requestHeaders: Record<string, string>,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    payload: Buffer | undefined,
+  ): Promise<Answer> {
     const { target } = this;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), target.timeoutMs);
@@ -276,13 +310,13 @@ export class EngineClient {
     this.fetching += 1;
     let status: number;
     let headers: http.IncomingHttpHeaders;
-    let body: string;
+    let body: Buffer;
     try {
-      const init = { method, headers: requestHeaders, signal, unix: socket.path };
+      const init = { method, headers: requestHeaders, signal, unix: socket.path, body: payload === undefined ? undefined : new Uint8Array(payload) };
       const res = await fetch(`http://docker${path}`, init);
       status = res.status;
       headers = Object.fromEntries(res.headers.entries());
-      body = await res.text();
+      body = Buffer.from(await res.arrayBuffer());
     } catch (error) {
       if (timeout.signal.aborted) throw timeoutError(target, what);
       if (target.signal.aborted && !finishOnAbort) throw new CancelledError();
@@ -297,7 +331,7 @@ export class EngineClient {
       // its count), the others wait again.
       for (const wake of this.waitingToFetch.splice(0)) wake();
     }
-    if (status >= 400) throw new EngineApiError(status, daemonMessage(body), what);
+    if (status >= 400) throw new EngineApiError(status, daemonMessage(body.toString('utf8')), what);
     return { status, headers, body };
   }
 

@@ -171,6 +171,9 @@ export const SystemInfo = z.object({
     z.transform((pairs: string[][]) => pairs.map((pair) => [pair[0] ?? '', pair[1] ?? ''] as const)),
   ),
   Name: text(),
+  // Where the daemon keeps its data (its containers' log files are under DockerRootDir/containers).
+  DockerRootDir: text(),
+  LoggingDriver: text(),
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 
@@ -184,7 +187,21 @@ export const BuildPruneAnswer = z.object({
 export const ContainerInspect = z.object({
   Id: z.string(),
   State: z.object({ FinishedAt: text() }),
+  // Set once the container has started with the json-file driver; "" otherwise.
+  LogPath: orEmpty(z.string(), ''),
+  HostConfig: z.nullish(
+    z.object({
+      LogConfig: z.nullish(z.object({ Type: text(), Config: z.nullish(z.record(z.string(), z.string())) })),
+    }),
+  ),
 });
+export type ContainerInspect = z.infer<typeof ContainerInspect>;
+
+/** POST /containers/create. */
+export const ContainerCreated = z.object({ Id: z.string() });
+
+/** POST /containers/{id}/wait. */
+export const ContainerWaited = z.object({ StatusCode: z.number() });
 
 /** The parts of GET /images/{id}/json that tidy uses. */
 export const ImageInspect = z.object({

@@ -8,6 +8,9 @@ import { isActive, type BuildCacheRecord, type Container, type Image, type Layer
 import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
+import { readContainerLogs } from './logs.js';
+import { isHelperContainer } from '../core/logs.js';
+import { CancelledError } from '../errors.js';
 import {
   BuildCacheSummary,
   ContainerInspect,
@@ -31,8 +34,17 @@ const MAX_CONNECTIONS = 4;
 /** Uncached images worth one more connection (a docker process, where there is one, takes about 15 ms to start). */
 const IMAGES_PER_CONNECTION = 50;
 
-/** Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes. */
-export async function readSnapshot(client: EngineClient, options: SnapshotNeeds): Promise<Snapshot> {
+/** How logs are read, when they are: the image for the helper container (--helper). */
+export interface LogOptions {
+  helperImage?: string | undefined;
+}
+
+
+/**
+ * Reads images, containers and (with `usage`) volumes and build cache, with exact layer bytes;
+ * with `logs`, each container's log configuration and files (src/docker/logs.ts).
+ */
+export async function readSnapshot(client: EngineClient, options: SnapshotNeeds, logOptions: LogOptions = {}): Promise<Snapshot> {
   const warnings: string[] = [];
   // Requests go out first, side by side; the layer cache loads while the daemon answers them.
   client.setConnections(3);
@@ -42,7 +54,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds)
   const othersRead = dfRead ? undefined : readOthers(client, options.usage, options.buildCache === true);
   const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
   // The images' layers are read as soon as their list and the store are known, while the rest still comes.
-  const layersRead = Promise.all([imagesRead, storeRead]).then(([list, store]) => readAllLayers(client, list, cache, store));
+  const layersRead =
+    options.layers === false
+      ? imagesRead.then((list): LayersRead => ({ layers: list.map(() => []), inspects: new Map() }))
+      : Promise.all([imagesRead, storeRead]).then(([list, store]) => readAllLayers(client, list, cache, store));
   let df: SystemDf | undefined;
   if (dfRead) {
     try {
@@ -72,7 +87,11 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds)
   const inspects = read.inspects;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
+  // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
+  const helpers = snapshot.containers.filter(isHelperContainer);
+  if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
+  const containerInspects = options.logs ? await readLogsInto(client, snapshot, helpers, options, logOptions, warnings) : new Map<string, ContainerInspect>();
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -81,7 +100,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds)
       mapConcurrent(
         snapshot.containers.filter((c) => !isActive(c)),
         LAYER_FETCH_CONCURRENCY,
-        async (c) => void (c.finishedAt = await readFinishTime(client, c.id)),
+        async (c) => void (c.finishedAt = await readFinishTime(client, c.id, containerInspects.get(c.id))),
       ),
     options.tagTimes &&
       mapConcurrent(snapshot.images, LAYER_FETCH_CONCURRENCY, async (i) => void (i.lastTagged = await readLastTagTime(client, i.id, inspects.get(i.id)))),
@@ -353,9 +372,41 @@ export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string,
   return layers;
 }
 
-/** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). */
-async function readFinishTime(client: EngineClient, id: string): Promise<number> {
-  const inspect = await inspectIfPresent(client, `/containers/${encodeURIComponent(id)}/json`, `GET /containers/${id}/json`, ContainerInspect);
+/**
+ * Each container's log and the sizes of its files, into the snapshot. A failure leaves the sizes
+ * unknown, with the reason, and nothing else in the report changes; an interrupt ends the run.
+ * Returns the containers' inspect answers read on the way.
+ */
+async function readLogsInto(
+  client: EngineClient,
+  snapshot: Snapshot,
+  helpers: readonly Container[],
+  needs: SnapshotNeeds,
+  options: LogOptions,
+  warnings: string[],
+): Promise<Map<string, ContainerInspect>> {
+  try {
+    const read = await readContainerLogs(client, snapshot.containers, helpers, snapshot.images, { settings: needs.logSettings === true, helperImage: options.helperImage });
+    for (const c of snapshot.containers) {
+      const log = read.logs.get(c.id);
+      if (log) c.log = log;
+    }
+    snapshot.logs = read.reading;
+    warnings.push(...read.warnings);
+    return read.inspects;
+  } catch (error) {
+    if (error instanceof CancelledError) throw error;
+    snapshot.logs = {
+      via: 'unknown',
+      unknown: { reason: `reading the containers' log settings failed: ${(error as Error).message}`, fix: 'run the command again (docker -D tidy ... shows more)' },
+    };
+    return new Map();
+  }
+}
+
+/** A container's last stop time in Unix seconds; 0 when it never ran ("0001-01-01T00:00:00Z"). From its inspect answer when one was read. */
+async function readFinishTime(client: EngineClient, id: string, read: ContainerInspect | undefined): Promise<number> {
+  const inspect = read ?? (await inspectIfPresent(client, `/containers/${encodeURIComponent(id)}/json`, `GET /containers/${id}/json`, ContainerInspect));
   return inspect ? unixSeconds(inspect.State.FinishedAt) : 0;
 }
 

@@ -13,6 +13,13 @@ export interface DockerTarget {
   timeoutMs: number;
   /** Why DOCKER_TIDY_TIMEOUT cannot be used, when it is set to something that is not a duration. */
   badTimeout?: string;
+  /**
+   * How container log files are read (DOCKER_TIDY_LOGS_VIA): on this machine when they can be,
+   * else through a helper container (auto); only here (local); only through a helper (helper).
+   */
+  logsVia: 'auto' | 'local' | 'helper';
+  /** Why DOCKER_TIDY_LOGS_VIA cannot be used, when it is set to something else. */
+  badLogsVia?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -26,6 +33,8 @@ export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = 
   // it for shell completion: running that would run docker tidy again, so docker from PATH then.
   const original = env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND;
   const isPlugin = original !== undefined && /(?:^|[\\/])docker-[a-z][a-z0-9]*(?:\.exe)?$/.test(original);
+  const via = env.DOCKER_TIDY_LOGS_VIA?.trim() || 'auto';
+  const viaValid = via === 'auto' || via === 'local' || via === 'helper';
   return {
     binary: original && !isPlugin ? original : 'docker',
     globals,
@@ -33,6 +42,8 @@ export function dockerTarget(globals: GlobalOptions, signal: AbortSignal, env = 
     signal,
     timeoutMs: valid && timeoutSeconds !== undefined ? timeoutSeconds * 1000 : DEFAULT_TIMEOUT_MS,
     ...(valid ? {} : { badTimeout: `invalid DOCKER_TIDY_TIMEOUT "${text}": use a number of seconds above 0 and at most 86400 (a day), such as 300` }),
+    logsVia: viaValid ? via : 'auto',
+    ...(viaValid ? {} : { badLogsVia: `invalid DOCKER_TIDY_LOGS_VIA "${via}": use auto, local or helper` }),
   };
 }
 

@@ -1,21 +1,26 @@
 // `docker tidy df`: docker system df's table, from exact bytes, and its JSON document.
+import type { LogUsage } from '../core/logs.js';
 import type { DiskUsage, UsageSection } from '../core/usage.js';
 import { formatAge, formatBytes } from '../core/units.js';
 import { DANGLING_REF } from '../core/reference.js';
+import { logSize, readingLines, renderLogTable } from './logs.js';
 import { renderTable } from './table.js';
 import { shortId } from './text.js';
 
 // `docker system df` prints sizes with go-units HumanSize: precision 4.
 const size = (bytes: number): string => (bytes < 0 ? 'N/A' : formatBytes(bytes, 4));
 
-function reclaimable(section: UsageSection<unknown>, withPercent: boolean): string {
+function reclaimable(section: { sizeBytes: number; reclaimableBytes: number }, withPercent: boolean): string {
   const text = size(section.reclaimableBytes);
   if (!withPercent || section.sizeBytes <= 0) return text;
   return `${text} (${Math.floor((section.reclaimableBytes * 100) / section.sizeBytes)}%)`;
 }
 
-/** The summary table, plus with `verbose` a table per section. */
-export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number): string {
+/**
+ * The summary table, plus with `verbose` a table per section. The `Container logs` row says
+ * `unknown` when the log files could not be read, and why below the table; nothing else changes.
+ */
+export function renderDiskUsage(usage: DiskUsage, logs: LogUsage, verbose: boolean, now: number): string {
   const mark = (s: UsageSection<unknown>): string => (s.exact ? '' : '*');
   const rows: [string, UsageSection<unknown>, boolean][] = [
     ['Images', usage.images, true],
@@ -23,13 +28,22 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
     ['Local Volumes', usage.volumes, true],
     ['Build Cache', usage.buildCache, false],
   ];
+  const logRow = [
+    'Container logs',
+    String(logs.total),
+    String(logs.active),
+    logSize(logs.sizeBytes),
+    logs.sizeBytes === null || logs.reclaimableBytes === null ? logSize(null) : reclaimable({ sizeBytes: logs.sizeBytes, reclaimableBytes: logs.reclaimableBytes }, true),
+  ];
   let out = renderTable(
     ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-    rows.map(([name, s, pct]) => [name, String(s.total), String(s.active), size(s.sizeBytes) + mark(s), reclaimable(s, pct) + mark(s)]),
+    [...rows.map(([name, s, pct]) => [name, String(s.total), String(s.active), size(s.sizeBytes) + mark(s), reclaimable(s, pct) + mark(s)]), logRow],
   );
   if (rows.some(([, s]) => !s.exact)) {
     out += '\n* estimated: the daemon did not give exact figures for every item\n';
   }
+  const reading = readingLines(logs.reading);
+  if (logs.reading.via === 'unknown' && reading.length) out += '\n' + reading.join('\n') + '\n';
   if (!verbose) return out;
 
   out += '\nImages space usage:\n\n';
@@ -67,6 +81,9 @@ export function renderDiskUsage(usage: DiskUsage, verbose: boolean, now: number)
       String(b.shared),
     ]),
   );
+  out += '\nContainer logs space usage:\n\n';
+  out += renderLogTable(logs.items);
+  if (logs.reading.via === 'helper') out += '\n' + readingLines(logs.reading).join('\n') + '\n';
   return out;
 }
 

@@ -2,6 +2,7 @@
 // builder that returns it. Integer bytes, full IDs, ISO 8601 times. A document's schemaVersion
 // changes only when a field changes meaning or goes away (test/unit/documents.test.ts holds each
 // version's shape). rm and prune use the same words for the same things.
+import { containerBytes, logBytes, type LogAdvice, type LogRow, type LogUsage, type LogsReading } from '../core/logs.js';
 import { leftToDelete, type PruneOutcome, type RemovalOutcome } from '../core/outcome.js';
 import { buildCacheBytes, type PrunePlan } from '../core/plan-prune.js';
 import type { KeptImage, PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
@@ -81,6 +82,40 @@ export interface BuildCacheEntryV1 {
   lastUsedAt: string | null;
 }
 
+/** A container's log, as `df -v --json` and `logs --json` list it. */
+export interface LogEntryV1 {
+  containerId: string;
+  name: string;
+  state: string;
+  driver: string;
+  /** Bytes of its log files, rotated ones and docker's cache included; -1 when they could not be read. */
+  sizeBytes: number;
+  /** At most maxFile files of maxSize bytes; null when its log grows without bound (json-file without max-size) or it keeps no file. */
+  rotation: { maxSize: number; maxFile: number } | null;
+  /** Where its lines are kept: its driver's files (json-file, local), docker's cache for `docker logs` (drivers that send them elsewhere), or nowhere here. */
+  storage: 'file' | 'cache' | 'none';
+}
+
+/** How log sizes were read: stat here, or a helper container; unknown with the reason and the fix. */
+interface LogReadingV1 {
+  via: 'local' | 'helper' | 'unknown';
+  helperImage?: string;
+  unknown?: { reason: string; fix: string };
+}
+
+/**
+ * The `logs` section of `df --json` (added within version 1: an addition, no field changed meaning
+ * or went away). Its bytes are null when the files could not be read.
+ */
+export interface LogSectionV1 extends LogReadingV1 {
+  total: number;
+  active: number;
+  sizeBytes: number | null;
+  reclaimableBytes: number | null;
+  exact: boolean;
+  items?: LogEntryV1[];
+}
+
 /** `df --json`. */
 export interface DfDocumentV1 {
   schemaVersion: 1;
@@ -88,6 +123,23 @@ export interface DfDocumentV1 {
   containers: UsageSectionV1<ContainerEntryV1>;
   volumes: UsageSectionV1<VolumeEntryV1>;
   buildCache: UsageSectionV1<BuildCacheEntryV1>;
+  logs: LogSectionV1;
+}
+
+/** `logs --json`: every container's log, largest first, and what would cap the ones without a cap. */
+export interface LogsDocumentV1 extends LogReadingV1 {
+  schemaVersion: 1;
+  containers: LogEntryV1[];
+  /** All log bytes, and those of stopped containers (removed with them); null when unknown. */
+  sizeBytes: number | null;
+  reclaimableBytes: number | null;
+  exact: boolean;
+  /** IDs of the containers whose log keeps every line (json-file without max-size). */
+  uncapped: string[];
+  /** Those of them that are running: their logs grow until the disk is full. */
+  growing: string[];
+  /** The settings that cap logs: in daemon.json for new containers, or as docker run options. */
+  cap: { daemonJson: LogAdvice['daemonJson']; logOpts: string[] };
 }
 
 /** An image rm or prune removes (or, on a dry run, would). */
@@ -108,7 +160,10 @@ export interface RemovedContainerV2 {
   id: string;
   name: string;
   state: string;
+  /** What removing it frees: its writable layer and its log files. */
   bytes: number;
+  /** Its log files' part of that (added within rm's version 2 and prune's version 1). */
+  logBytes: number;
 }
 
 export interface KeptEntryV2 {
@@ -221,8 +276,53 @@ function buildCacheEntry(b: BuildCacheRecord): BuildCacheEntryV1 {
   return { id: b.id, type: b.type, description: b.description, sizeBytes: b.size, inUse: b.inUse, shared: b.shared, lastUsedAt: b.lastUsedAt === null ? null : iso(b.lastUsedAt) };
 }
 
+/** A container's log entry. */
+export function logEntry(row: LogRow): LogEntryV1 {
+  return {
+    containerId: row.container.id,
+    name: row.container.name,
+    state: row.container.state,
+    driver: row.driver,
+    sizeBytes: row.sizeBytes,
+    rotation: row.rotation ? { maxSize: row.rotation.maxSize, maxFile: row.rotation.maxFile } : null,
+    storage: row.storage,
+  };
+}
+
+function readingFields(reading: LogsReading): LogReadingV1 {
+  return { via: reading.via, ...(reading.helperImage ? { helperImage: reading.helperImage } : {}), ...(reading.unknown ? { unknown: reading.unknown } : {}) };
+}
+
+/** df's logs section, with `items` when verbose. */
+export function logSection(logs: LogUsage, verbose: boolean): LogSectionV1 {
+  return {
+    total: logs.total,
+    active: logs.active,
+    sizeBytes: logs.sizeBytes,
+    reclaimableBytes: logs.reclaimableBytes,
+    exact: logs.exact,
+    ...readingFields(logs.reading),
+    ...(verbose ? { items: logs.items.map(logEntry) } : {}),
+  };
+}
+
+/** `logs --json`. */
+export function logsDocument(logs: LogUsage, advice: LogAdvice): LogsDocumentV1 {
+  return {
+    schemaVersion: 1,
+    containers: logs.items.map(logEntry),
+    sizeBytes: logs.sizeBytes,
+    reclaimableBytes: logs.reclaimableBytes,
+    exact: logs.exact,
+    ...readingFields(logs.reading),
+    uncapped: advice.uncapped.map((r) => r.container.id),
+    growing: advice.growing.map((r) => r.container.id),
+    cap: { daemonJson: advice.daemonJson, logOpts: advice.logOpts },
+  };
+}
+
 /** `df --json`, with `items` when verbose. */
-export function dfDocument(usage: DiskUsage, verbose: boolean): DfDocumentV1 {
+export function dfDocument(usage: DiskUsage, logs: LogUsage, verbose: boolean): DfDocumentV1 {
   const section = <T, I>(s: UsageSection<T>, item: (t: T) => I): UsageSectionV1<I> => ({
     total: s.total,
     active: s.active,
@@ -237,6 +337,7 @@ export function dfDocument(usage: DiskUsage, verbose: boolean): DfDocumentV1 {
     containers: section(usage.containers, containerEntry),
     volumes: section(usage.volumes, volumeEntry),
     buildCache: section(usage.buildCache, buildCacheEntry),
+    logs: logSection(logs, verbose),
   };
 }
 
@@ -263,7 +364,7 @@ const keptEntry = (k: KeptImage): KeptEntryV2 => ({
   reason: k.reason,
   remoteCopy: k.image.remoteCopy?.copy ?? null,
 });
-const removedContainer = (c: Container): RemovedContainerV2 => ({ id: c.id, name: c.name, state: c.state, bytes: Math.max(0, c.sizeRw) });
+const removedContainer = (c: Container): RemovedContainerV2 => ({ id: c.id, name: c.name, state: c.state, bytes: containerBytes(c), logBytes: logBytes(c) });
 
 /** The command that deletes the images left, by full ID (one gone meanwhile is then skipped, not an error). */
 export function finishCommand(left: readonly PlannedRemoval[], finish: string): string {

@@ -2,6 +2,7 @@
 // tables), one summary line in rm's words.
 import type { PruneOutcome } from '../core/outcome.js';
 import type { PrunePlan } from '../core/plan-prune.js';
+import { logBytes } from '../core/logs.js';
 import { formatBytes } from '../core/units.js';
 import {
   bytesText,
@@ -35,8 +36,8 @@ export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   section(
     `Stopped containers (${containers.length})`,
     plan.bytes.containers,
-    ['CONTAINER ID', 'NAME', 'STATE', 'SIZE'],
-    containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4)]),
+    ['CONTAINER ID', 'NAME', 'STATE', 'SIZE', 'LOGS'],
+    containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4), formatBytes(logBytes(c), 4)]),
   );
   if (removals.length || kept.length) {
     // rm's tables: the references that go, then those kept and why.

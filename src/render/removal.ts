@@ -2,6 +2,7 @@
 import { leftToDelete, type RemovalOutcome } from '../core/outcome.js';
 import type { KeptImage, PlannedRemoval, RemovalPlan } from '../core/plan-removal.js';
 import { shownAs } from '../core/reference.js';
+import { logBytes } from '../core/logs.js';
 import { formatBytes } from '../core/units.js';
 import { finishCommand } from './documents.js';
 import { renderTable } from './table.js';
@@ -57,8 +58,8 @@ export function renderPlan(plan: RemovalPlan, dryRun = false): string {
   if (plan.containers.length) {
     out += 'Containers to remove first (--with-containers):\n';
     out += renderTable(
-      ['CONTAINER ID', 'NAME', 'STATE'],
-      plan.containers.map((c) => [shortId(c.id), c.name, c.state]),
+      ['CONTAINER ID', 'NAME', 'STATE', 'SIZE', 'LOGS'],
+      plan.containers.map((c) => [shortId(c.id), c.name, c.state, formatBytes(Math.max(0, c.sizeRw), 4), formatBytes(logBytes(c), 4)]),
     );
     out += '\n';
   }

@@ -66,14 +66,17 @@ describeE2E('docker tidy df', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
-    expect(lines.slice(1, 5).map((l) => l.split(/\s{2,}/)[0])).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache']);
+    expect(lines.slice(1, 6).map((l) => l.split(/\s{2,}/)[0])).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache', 'Container logs']);
+    // The container log files (read here: the daemon's files are on this machine).
+    // The shared world's containers write nothing to their logs: 0B, and no percentage of nothing.
+    expect(lines[5]).toMatch(/^Container logs\s+\d+\s+\d+\s+[\d.]+[kMG]?B\s+[\d.]+[kMG]?B(?: \(\d+%\))?$/);
     if (containerdStore) {
       // Estimated figures are marked, and the mark explained.
       expect(lines[1]).toMatch(/^Images\s+\d+\s+\d+\s+[\d.]+[kMG]?B\*\s+[\d.]+[kMG]?B \(\d+%\)\*$/);
-      expect(lines.slice(5)).toEqual(['', '* estimated: the daemon did not give exact figures for every item']);
+      expect(lines.slice(6)).toEqual(['', '* estimated: the daemon did not give exact figures for every item']);
     } else {
       expect(lines[1]).toMatch(/^Images\s+\d+\s+\d+\s+[\d.]+[kMG]?B\s+[\d.]+[kMG]?B \(\d+%\)$/);
-      expect(lines).toHaveLength(5);
+      expect(lines).toHaveLength(6);
     }
   });
 
@@ -82,13 +85,15 @@ describeE2E('docker tidy df', () => {
     const [table, json] = await Promise.all([docker(['tidy', 'df', '-v'], env), docker(['tidy', 'df', '-v', '--json'], env)]);
     expect(table.code, table.stderr).toBe(0);
     const doc = JSON.parse(json.stdout);
-    for (const header of ['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', 'Build cache usage:']) {
+    for (const header of ['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', 'Build cache usage:', 'Container logs space usage:']) {
       expect(table.stdout).toContain(header);
     }
     expect(table.stdout).toMatch(/REPOSITORY:TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED\s+UNIQUE\s+CONTAINERS/);
     expect(doc.images.items).toHaveLength(doc.images.total);
     expect(doc.containers.items).toHaveLength(doc.containers.total);
     expect(doc.volumes.items).toHaveLength(doc.volumes.total);
+    // Every container has a log entry (test/e2e/logs.test.ts checks their bytes).
+    expect(doc.logs.items).toHaveLength(doc.containers.total);
     const sizes = doc.images.items.map((i: { sizeBytes: number }) => i.sizeBytes);
     expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
     for (const item of doc.images.items) {

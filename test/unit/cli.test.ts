@@ -161,6 +161,9 @@ describe('complete', () => {
     expect(complete(commands, ['images', ''], false, refs)).toBe('alpine:3.19\npostgres:13\npostgres:13-beta1\n:4\n');
     expect(wantsImageReferences(commands, ['rm', 'post'])).toBe(true);
     expect(wantsImageReferences(commands, ['rm', '--match', ''])).toBe(false);
+    // --helper IMAGE: the daemon's images too.
+    expect(wantsImageReferences(commands, ['logs', '--helper', 'b'])).toBe(true);
+    expect(complete(commands, ['logs', '--helper', 'postgres:13-'], false, refs)).toBe('postgres:13-beta1\n:4\n');
     expect(wantsImageReferences(commands, ['df', ''])).toBe(false);
   });
 

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
+import { logAdvice, logUsage, type ContainerLog } from '../../src/core/logs.js';
 import { removalSteps } from '../../src/core/operations.js';
 import { pruneOutcome, removalOutcome, type StepResult } from '../../src/core/outcome.js';
 import { planPrune, pruneSteps } from '../../src/core/plan-prune.js';
@@ -17,11 +18,13 @@ import { imageStoreFrom, layersFrom, snapshotFrom } from '../../src/docker/read-
 import {
   dfDocument,
   imagesDocument,
+  logsDocument,
   pruneDocument,
   rmDocument,
   unusedDocument,
   type DfDocumentV1,
   type ImagesDocumentV1,
+  type LogsDocumentV1,
   type PruneDocumentV1,
   type RmDocumentV2,
   type UnusedDocumentV1,
@@ -76,6 +79,16 @@ const snapshot = snapshotFrom(
   true,
   store,
 );
+// Logs as the reader attaches them: a capped json-file log with a rotated file, an uncapped one,
+// the local driver's files, and a container whose driver keeps no file.
+snapshot.logs = { via: 'local' };
+const kinds: ContainerLog[] = [
+  { config: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } }, files: [{ path: 'x-json.log', bytes: 5 }, { path: 'x-json.log.1', bytes: 10 }] },
+  { config: { driver: 'json-file', options: {} }, files: [{ path: 'x-json.log', bytes: 7 }] },
+  { config: { driver: 'local', options: {} }, files: [{ path: 'local-logs/container.log', bytes: 3 }] },
+  { config: { driver: 'journald', options: {} }, files: [] },
+];
+snapshot.containers.forEach((c, i) => (c.log = kinds[i % kinds.length]!));
 // The same, as if the registries had been asked (--check-registry, rm, prune): some answers of each kind.
 const answered = (shift: number): typeof snapshot => ({
   ...snapshot,
@@ -87,8 +100,16 @@ const freed = { reclaimedBytes: 1, cachedBytes: 0, finish: 'docker tidy rm -f' }
 
 describe('--json documents keep the shape of their schema version', () => {
   it('df', () => {
-    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), true);
+    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), logUsage(snapshot), true);
     expectShapeOf('df', doc);
+  });
+
+  it('logs', () => {
+    const logs = logUsage(snapshot);
+    const doc: LogsDocumentV1 = logsDocument(logs, logAdvice(logs.items));
+    expectShapeOf('logs', doc);
+    expect(doc.containers.map((c) => c.rotation)).toContainEqual({ maxSize: 10 * 1024 * 1024, maxFile: 3 });
+    expect(doc.containers.map((c) => c.rotation)).toContainEqual(null);
   });
 
   it('images and unused', () => {

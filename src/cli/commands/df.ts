@@ -1,4 +1,6 @@
-// `docker tidy df`: where the space goes, with exact bytes and honest reclaimable figures.
+// `docker tidy df`: where the space goes, with exact bytes and honest reclaimable figures, and the
+// container log files no docker command shows.
+import { logUsage } from '../../core/logs.js';
 import { computeDiskUsage } from '../../core/usage.js';
 import { readSnapshot } from '../../docker/read-snapshot.js';
 import { renderDiskUsage } from '../../render/df.js';
@@ -8,9 +10,10 @@ import type { dfOptions } from '../options.js';
 import { printWarnings } from '../warnings.js';
 
 export const run: Handler<typeof dfOptions> = async (ctx, { flags }) => {
-  const snapshot = await readSnapshot(await ctx.engine(), { usage: true });
+  const snapshot = await readSnapshot(await ctx.engine(), { usage: true, logs: true, logSettings: flags.verbose }, { helperImage: flags.helper });
   printWarnings(ctx.stderr, snapshot);
   const usage = computeDiskUsage(snapshot);
-  ctx.stdout.write(flags.json ? JSON.stringify(dfDocument(usage, flags.verbose)) + '\n' : renderDiskUsage(usage, flags.verbose, ctx.now));
+  const logs = logUsage(snapshot);
+  ctx.stdout.write(flags.json ? JSON.stringify(dfDocument(usage, logs, flags.verbose)) + '\n' : renderDiskUsage(usage, logs, flags.verbose, ctx.now));
   return 'ok';
 };

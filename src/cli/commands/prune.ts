@@ -17,7 +17,7 @@ import type { Handler } from '../command.js';
 import { confirmRemoval } from '../confirm.js';
 import type { pruneOptions } from '../options.js';
 import { pruneRequest } from '../requests.js';
-import { printWarnings } from '../warnings.js';
+import { printLogsUnknown, printWarnings } from '../warnings.js';
 
 const WHERE = 'docker tidy prune';
 
@@ -26,7 +26,7 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
   const request = pruneRequest(flags, WHERE);
   // -> snapshot
   const engine = await ctx.engine();
-  const snapshot = await readSnapshot(engine, pruneNeeds(request));
+  const snapshot = await readSnapshot(engine, pruneNeeds(request), { helperImage: flags.helper });
   printWarnings(ctx.stderr, snapshot);
   // ... and, for the images it would delete for good, whether their registries have a copy.
   if (!request.includeLocal) {
@@ -35,6 +35,7 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
   }
   // -> plan
   const plan = planPrune(snapshot, request);
+  if (plan.removal.containers.length) printLogsUnknown(ctx.stderr, snapshot);
   if (flags.save !== undefined) checkSaveDir(flags.save, plan.removal.removals.filter((r) => r.save).map((r) => r.image), WHERE);
   const finish = ['docker tidy rm -f', ...(request.includeLocal || request.save ? ['--include-local'] : [])].join(' ');
   const show = (text: string): void => void ctx.stdout.write(text);

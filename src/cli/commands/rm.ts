@@ -18,7 +18,7 @@ import type { Handler } from '../command.js';
 import { confirmRemoval } from '../confirm.js';
 import type { rmOptions } from '../options.js';
 import { removalRequest } from '../requests.js';
-import { printWarnings } from '../warnings.js';
+import { printLogsUnknown, printWarnings } from '../warnings.js';
 
 const WHERE = 'docker tidy rm';
 
@@ -27,12 +27,13 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   const request = removalRequest(flags, args, WHERE, given);
   // -> snapshot
   const engine = await ctx.engine();
-  const snapshot = await readSnapshot(engine, removalNeeds(request));
+  const snapshot = await readSnapshot(engine, removalNeeds(request), { helperImage: flags.helper });
   printWarnings(ctx.stderr, snapshot);
   // ... and, for what would be deleted for good, whether its registry has a copy (--include-local: whatever it says).
   if (!request.includeLocal) await askBeforeDeleting(engine, snapshot, (s) => imagesDeleted(planOrExplain(s, request)), registryProgressOn(ctx.stderr));
   // -> plan
   const plan = planOrExplain(snapshot, request);
+  if (plan.containers.length) printLogsUnknown(ctx.stderr, snapshot);
   if (flags.save !== undefined) checkSaveDir(flags.save, plan.removals.filter((r) => r.save).map((r) => r.image), WHERE);
   const finish = ['docker tidy rm -f', ...(request.includeLocal || request.save ? ['--include-local'] : []), ...(request.withContainers ? ['--with-containers'] : [])].join(' ');
   const show = (text: string): void => void ctx.stdout.write(text);
