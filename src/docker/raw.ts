@@ -207,6 +207,12 @@ export const ImageInspect = z.object({
     Type: z.string(),
     Layers: stringList,
   }),
+  // What the containerd store's content bytes are estimated from (the manifest's descriptor from API 1.44 on, the config's fields).
+  Descriptor: z.object({ size: z.number() }).nullish(),
+  Created: z.string().nullish(),
+  Architecture: z.string().nullish(),
+  Os: z.string().nullish(),
+  Config: z.record(z.string(), z.unknown()).nullish(),
 });
 export type ImageInspect = z.infer<typeof ImageInspect>;
 
@@ -217,6 +223,7 @@ export const ImageHistory = z
       Size: z.number(),
       CreatedBy: z.string().default(''),
       Comment: z.string().nullish(),
+      Created: z.number().nullish(),
     }),
   )
   .nullable()
