@@ -56,7 +56,7 @@ export function placeBlobs(images: readonly Image[]): void {
     const stretch = [start];
     for (let n = start; n.children.length === 1 && n.images.length === 0; ) stretch.push((n = n.children[0]!));
     const end = stretch[stretch.length - 1]!;
-    const bytes = end.images.length ? Math.max(0, mean(end.images.map(rest)) - above) : fitShared(end.children, above, rest, sum(stretch.map((n) => n.size)));
+    const bytes = end.images.length ? Math.max(0, Math.round(mean(end.images.map(rest)) - above)) : fitShared(end.children, above, rest, sum(stretch.map((n) => n.size)));
     spread(stretch, bytes);
     for (const child of end.children) pending.push({ start: child, above: above + bytes });
   }
