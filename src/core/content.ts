@@ -13,7 +13,7 @@ import type { Image } from './snapshot.js';
 const MANIFEST_BASE_BYTES = 310;
 const MANIFEST_LAYER_BYTES = 217;
 
-/** The size of an image manifest with `layers` layers, where the daemon does not give it (API before 1.44). */
+/** The size of an image manifest with `layers` layers, where the daemon does not give it (image inspect before API 1.48). */
 export function estimateManifestBytes(layers: number): number {
   return MANIFEST_BASE_BYTES + MANIFEST_LAYER_BYTES * layers;
 }

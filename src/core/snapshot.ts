@@ -31,7 +31,7 @@ export interface Layer {
  */
 export interface ImageContent {
   total: number;
-  /** Manifest and config bytes: the manifest's size where the API gives it (1.44+ inspect Descriptor), the config's estimated. */
+  /** Manifest and config bytes: the manifest's size where the API gives it (image inspect's Descriptor, API 1.48+), the config's estimated. */
   own: number;
 }
 

@@ -207,7 +207,7 @@ export const ImageInspect = z.object({
     Type: z.string(),
     Layers: stringList,
   }),
-  // What the containerd store's content bytes are estimated from (the manifest's descriptor from API 1.44 on, the config's fields).
+  // What the containerd store's content bytes are estimated from (the manifest's descriptor from API 1.48 on, the config's fields).
   Descriptor: z.object({ size: z.number() }).nullish(),
   Created: z.string().nullish(),
   Architecture: z.string().nullish(),

@@ -338,7 +338,7 @@ async function readLayers(
 
 /**
  * Containerd store: the bytes of an image's own manifest and config blobs (pure). The manifest's
- * size is its descriptor's (API 1.44+) or estimated from its layer count; the config's is the
+ * size is its descriptor's (API 1.48+) or estimated from its layer count; the config's is the
  * length of the config JSON rebuilt from the inspect and history answers (the daemon does not
  * give the config blob): within a few hundred bytes of the real one on engines 26 and 28.5.
  */
