@@ -118,13 +118,14 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
       layerBytes += layerDiskBytes(layer);
       if (!children.has(image.id) && index.get(layer.chainId)!.holders === goingHolders.get(layer.chainId)) freed += layerDiskBytes(layer);
     }
-    // There the size is the daemon's, as docker image ls shows it (its content and snapshots).
-    const sizeBytes = containerd ? image.size : layerBytes;
+    // There its size is what it takes on disk, with the untagged parents that go with it: a little
+    // more than docker image ls shows (blocks, snapshot directories).
+    const sizeBytes = containerd ? layerBytes + goes.slice(1).reduce((s, g) => s + ownContentBytes(g), 0) : layerBytes;
     return {
       image,
       sizeBytes,
       uniqueBytes: freed,
-      sharedBytes: Math.max(0, sizeBytes - freed),
+      sharedBytes: sizeBytes - freed,
       containers,
       dangling: image.tags.length === 0,
       unused: containers.length === 0,
@@ -152,10 +153,12 @@ export function layerBytesFreed(images: readonly Image[], removedIds: ReadonlySe
     if (!removedIds.has(image.id)) for (const layer of image.layers) kept.add(layer.chainId);
   }
   const freed = new Map<string, number>();
+  // On the containerd store an image that a remaining image is built on stays too, untagged (the daemon may still say it deleted it).
+  const parents = new Set(images.filter((i) => !removedIds.has(i.id)).map((i) => i.parentId));
   let total = 0;
   for (const image of images) {
     if (!removedIds.has(image.id)) continue;
-    total += ownContentBytes(image);
+    if (!parents.has(image.id)) total += ownContentBytes(image);
     for (const layer of image.layers) if (!kept.has(layer.chainId)) freed.set(layer.chainId, layerDiskBytes(layer));
   }
   for (const size of freed.values()) total += size;

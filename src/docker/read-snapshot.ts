@@ -225,6 +225,7 @@ export function snapshotFrom(
       const total = image.size - image.layers.reduce((sum, l) => sum + l.size, 0);
       image.content = { total, own: Math.min(total, own[i] ?? estimateManifestBytes(image.layers.length)) };
     });
+    unifySnapshotSizes(images);
     placeBlobs(images);
   }
   return {
@@ -235,6 +236,23 @@ export function snapshotFrom(
     buildCache: raw.buildCache.map(toBuildCache),
     ...(raw.layersSize === undefined ? {} : { layersSize: raw.layersSize }),
   };
+}
+
+/**
+ * Containerd store: one size per chain ID, the least any image gives it. An image's top layer also
+ * takes the init snapshots its legacy-builder steps left in its chain (see layersFrom), which the
+ * images built on it hold too: taken from each holder, the figures would depend on the order the
+ * daemon lists images in. Changes `images` in place (pure).
+ */
+function unifySnapshotSizes(images: readonly Image[]): void {
+  const least = new Map<string, number>();
+  for (const image of images) for (const l of image.layers) least.set(l.chainId, Math.min(l.size, least.get(l.chainId) ?? l.size));
+  for (const image of images) {
+    for (const l of image.layers) {
+      const size = least.get(l.chainId)!;
+      if (size !== l.size) Object.assign(l, { size, known: false });
+    }
+  }
 }
 
 /**
