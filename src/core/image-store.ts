@@ -7,7 +7,9 @@
 //   removes them first; with references in several repositories the daemon refuses.
 // - When an image goes, its parent goes too if nothing names or uses it and it has no other
 //   child (legacy-builder intermediates), and so on up the chain.
-// A layer is freed when the last image holding it goes.
+// A layer is freed when the last image holding it goes. On the containerd store an image's own
+// manifest and config go with it, and a layer's compressed blob with its snapshot.
+import { layerDiskBytes, ownContentBytes } from './content.js';
 import { repositoryOf, type Reference } from './reference.js';
 import { SharedBuildCache } from './build-cache.js';
 import type { BuildCacheRecord, Container, Image, Layer, Snapshot } from './snapshot.js';
@@ -16,7 +18,7 @@ import type { BuildCacheRecord, Container, Image, Layer, Snapshot } from './snap
 export interface RemovalEffect {
   /** Image IDs deleted: the image itself and any parents pruned with it. */
   deleted: string[];
-  /** Bytes of the layers that no remaining image holds any more. */
+  /** Bytes of the layers that no remaining image holds any more, and of the deleted images' own content. */
   freedBytes: number;
   /** Chain IDs of those layers. */
   freedLayers: string[];
@@ -41,7 +43,7 @@ export class ImageStoreModel {
       this.refs.set(image.id, [...image.tags, ...image.digests]);
       for (const layer of image.layers) {
         this.holders.set(layer.chainId, (this.holders.get(layer.chainId) ?? 0) + 1);
-        if (!this.layerSize.has(layer.chainId)) this.layerSize.set(layer.chainId, layer.size);
+        if (!this.layerSize.has(layer.chainId)) this.layerSize.set(layer.chainId, layerDiskBytes(layer));
       }
     }
     for (const image of images) {
@@ -135,6 +137,7 @@ export class ImageStoreModel {
       this.images.delete(current);
       this.refs.delete(current);
       effect.deleted.push(current);
+      effect.freedBytes += ownContentBytes(image);
       for (const layer of image.layers) {
         const n = (this.holders.get(layer.chainId) ?? 1) - 1;
         this.holders.set(layer.chainId, n);

@@ -161,6 +161,15 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     }
   }
 
+  // On the containerd store the records are not the images' layers: a build step's record (it has
+  // a description) holds its layer's blob and BuildKit's own snapshot of it, and a base's record
+  // (none) the base's blob, which the images count. Once a BuildKit-built image goes, the records
+  // of build steps are taken as the cache's own (measured on engine 28.5: pruning them freed their sizes).
+  if (snapshot.imageStore === 'containerd' && images.some((r) => r.cachedBytes > 0)) {
+    const own = new Set(cachedRecords.map((r) => r.id));
+    cachedRecords = [...cachedRecords, ...snapshot.buildCache.filter((b) => b.shared && b.description !== '' && !own.has(b.id))];
+  }
+
   // 3. Networks no remaining container is attached to (docker's own prune only looks at running ones).
   const attached = new Set(remaining.flatMap((c) => c.networks ?? []));
   const networks = request.networks

@@ -18,6 +18,23 @@ export interface Layer {
    * when the image goes, until the cache is pruned. Undefined when the history was not read.
    */
   buildkit?: boolean;
+  /**
+   * Containerd image store only: bytes of this layer's compressed blob in containerd's content
+   * store, beside its unpacked snapshot (`size`). One blob per chain ID, freed with the snapshot.
+   * Placed by core/content.ts from each image's content total; undefined on the classic store.
+   */
+  blob?: number;
+}
+
+/**
+ * Containerd image store only: the image's content, as the daemon reports it (GET
+ * /images/{id}/json Size: its manifest, config and compressed layer blobs) and the part of it that
+ * is the image's own (manifest and config), which goes whenever the image goes.
+ */
+export interface ImageContent {
+  total: number;
+  /** Manifest and config bytes: the manifest's size where the API gives it (image inspect's Descriptor, API 1.48+), the config's estimated. */
+  own: number;
 }
 
 /** An image ID with everything the daemon knows about it. */
@@ -42,6 +59,8 @@ export interface Image {
   lastTagged?: number;
   /** What its registries said about a copy of it (core/remote-copy.ts); undefined when not asked. */
   remoteCopy?: RemoteCopyCheck;
+  /** Containerd image store only: its content (see ImageContent); its layers' `blob` are placed from it. */
+  content?: ImageContent;
 }
 
 /** Container states as the Engine API names them. */

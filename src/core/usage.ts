@@ -1,5 +1,6 @@
 // Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
+import { layerDiskBytes, ownContentBytes } from './content.js';
 import { RemovalReplay } from './image-store.js';
 import { containerBytes } from './logs.js';
 import { referenceOf } from './reference.js';
@@ -51,12 +52,13 @@ export function indexLayers(images: readonly Image[]): Map<string, LayerEntry> {
   for (const image of images) {
     for (const layer of image.layers) {
       const entry = index.get(layer.chainId);
+      const size = layerDiskBytes(layer);
       if (!entry) {
-        index.set(layer.chainId, { size: layer.size, holders: 1, known: layer.known });
+        index.set(layer.chainId, { size, holders: 1, known: layer.known });
         continue;
       }
       entry.holders += 1;
-      entry.known &&= layer.known && entry.size === layer.size;
+      entry.known &&= layer.known && entry.size === size;
     }
   }
   return index;
@@ -113,22 +115,22 @@ export function analyzeImages(snapshot: Snapshot): ImageUsage[] {
     }
     const goingHolders = new Map<string, number>();
     for (const g of goes) for (const l of g.layers) goingHolders.set(l.chainId, (goingHolders.get(l.chainId) ?? 0) + 1);
-    let layerBytes = 0;
-    let freed = 0;
+    // On the containerd store a layer is its snapshot and its compressed blob, and the image's own
+    // manifest and config go with it (and with each parent pruned along).
+    let layerBytes = ownContentBytes(image);
+    let freed = children.has(image.id) ? 0 : goes.reduce((s, g) => s + ownContentBytes(g), 0);
     for (const layer of image.layers) {
-      layerBytes += layer.size;
-      if (!children.has(image.id) && index.get(layer.chainId)!.holders === goingHolders.get(layer.chainId)) freed += layer.size;
+      layerBytes += layerDiskBytes(layer);
+      if (!children.has(image.id) && index.get(layer.chainId)!.holders === goingHolders.get(layer.chainId)) freed += layerDiskBytes(layer);
     }
-    // On the containerd store the daemon's size also counts the image's compressed content, which
-    // the layers (unpacked snapshots) do not: show its size, as docker image ls does, and count
-    // the content as the image's own (docker system df -v does the same).
-    const sizeBytes = containerd ? image.size : layerBytes;
-    const sharedBytes = layerBytes - freed;
+    // There its size is what it takes on disk, with the untagged parents that go with it: a little
+    // more than docker image ls shows (blocks, snapshot directories).
+    const sizeBytes = containerd ? layerBytes + goes.slice(1).reduce((s, g) => s + ownContentBytes(g), 0) : layerBytes;
     return {
       image,
       sizeBytes,
-      uniqueBytes: sizeBytes - sharedBytes,
-      sharedBytes,
+      uniqueBytes: freed,
+      sharedBytes: sizeBytes - freed,
       containers,
       dangling: image.tags.length === 0,
       unused: containers.length === 0,
@@ -156,11 +158,14 @@ export function layerBytesFreed(images: readonly Image[], removedIds: ReadonlySe
     if (!removedIds.has(image.id)) for (const layer of image.layers) kept.add(layer.chainId);
   }
   const freed = new Map<string, number>();
+  // On the containerd store an image that a remaining image is built on stays too, untagged (the daemon may still say it deleted it).
+  const parents = new Set(images.filter((i) => !removedIds.has(i.id)).map((i) => i.parentId));
+  let total = 0;
   for (const image of images) {
     if (!removedIds.has(image.id)) continue;
-    for (const layer of image.layers) if (!kept.has(layer.chainId)) freed.set(layer.chainId, layer.size);
+    if (!parents.has(image.id)) total += ownContentBytes(image);
+    for (const layer of image.layers) if (!kept.has(layer.chainId)) freed.set(layer.chainId, layerDiskBytes(layer));
   }
-  let total = 0;
   for (const size of freed.values()) total += size;
   return total;
 }
@@ -208,17 +213,19 @@ export function reclaimedBytes(
 }
 
 /**
- * What the images take, as `docker system df` shows it: every distinct layer once. The containerd
- * store's snapshots include ones no image lists (containers' init layers, build steps): there the
- * daemon's own total is the only exact one.
+ * What the images take on disk: every distinct layer once, as `docker system df` shows it on the
+ * classic store; on the containerd store each layer's snapshot and compressed blob once, and each
+ * image's own manifest and config (what removing every image would free, but for what the build
+ * cache holds too).
  */
 export function imagesTotalBytes(snapshot: Snapshot): number {
-  return snapshot.imageStore === 'containerd' && snapshot.layersSize !== undefined ? snapshot.layersSize : totalLayerBytes(snapshot.images);
+  return totalLayerBytes(snapshot.images);
 }
 
-/** Bytes of every distinct layer of the images. */
+/** Bytes of every distinct layer of the images, and of their own content (containerd store). */
 export function totalLayerBytes(images: readonly Image[]): number {
   let total = 0;
+  for (const image of images) total += ownContentBytes(image);
   for (const { size } of indexLayers(images).values()) total += size;
   return total;
 }

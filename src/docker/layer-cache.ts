@@ -20,9 +20,11 @@ const CacheEntry = z.object({
   content: z._default(z.number(), 0),
   /** Layers a BuildKit step made (indexes); null when the history was not read. */
   buildkit: z.nullable(z.array(z.number())),
+  /** Containerd store: bytes of the image's own manifest and config (see ImageContent); null on the classic store. */
+  own: z.nullable(z.number()),
 });
-// Version 2 added `buildkit`: a version-1 file is ignored and rewritten.
-const CacheFile = z.object({ schemaVersion: z.literal(2), images: z.record(z.string(), CacheEntry) });
+// Version 2 added `buildkit`, version 3 `own`: an older file is ignored and rewritten.
+const CacheFile = z.object({ schemaVersion: z.literal(3), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
 
 
@@ -52,8 +54,14 @@ export class LayerCache {
     return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]!, ...(buildkit ? { buildkit: buildkit.has(i) } : {}) }));
   }
 
-  set(imageId: string, imageSize: number, layers: Layer[]): void {
+  /** The image's own content bytes (containerd store) as cached with its layers, if they were. */
+  ownContent(imageId: string): number | undefined {
+    return this.entries.get(imageId)?.own ?? undefined;
+  }
+
+  set(imageId: string, imageSize: number, layers: Layer[], own?: number): void {
     this.entries.set(imageId, {
+      own: own ?? null,
       imageSize,
       chainIds: layers.map((l) => l.chainId),
       sizes: layers.map((l) => l.size),
@@ -77,7 +85,7 @@ export class LayerCache {
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ schemaVersion: 2, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify({ schemaVersion: 3, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
       renameSync(tmp, this.file);
     } catch {
       // A read-only home is no reason to fail: the next run just asks the daemon again.

@@ -212,6 +212,12 @@ export const ImageInspect = z.object({
     Type: z.string(),
     Layers: stringList,
   }),
+  // What the containerd store's content bytes are estimated from (the manifest's descriptor from API 1.48 on, the config's fields).
+  Descriptor: z.nullish(z.object({ size: z.number() })),
+  Created: z.nullish(z.string()),
+  Architecture: z.nullish(z.string()),
+  Os: z.nullish(z.string()),
+  Config: z.nullish(z.record(z.string(), z.unknown())),
 });
 export type ImageInspect = z.infer<typeof ImageInspect>;
 
@@ -221,6 +227,7 @@ export const ImageHistory = list(
     Size: z.number(),
     CreatedBy: text(),
     Comment: z.nullish(z.string()),
+    Created: z.nullish(z.number()),
   }),
 );
 export type ImageHistory = z.infer<typeof ImageHistory>;

@@ -3,6 +3,7 @@
 // history for images whose layers are not cached yet.
 import { createHash } from 'node:crypto';
 import { DANGLING_REF } from '../core/reference.js';
+import { estimateManifestBytes, placeBlobs } from '../core/content.js';
 import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type SnapshotNeeds, type Volume } from '../core/snapshot.js';
 import { mapConcurrent } from './concurrency.js';
@@ -56,7 +57,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   // The images' layers are read as soon as their list and the store are known, while the rest still comes.
   const layersRead =
     options.layers === false
-      ? imagesRead.then((list): LayersRead => ({ layers: list.map(() => []), inspects: new Map() }))
+      ? imagesRead.then((list): LayersRead => ({ layers: list.map(() => []), own: list.map(() => undefined), inspects: new Map() }))
       : Promise.all([imagesRead, storeRead]).then(([list, store]) => readAllLayers(client, list, cache, store));
   let df: SystemDf | undefined;
   if (dfRead) {
@@ -84,9 +85,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   // An image removed between the list and its inspect is not part of the snapshot.
   const images = listed.filter((_, i) => read.layers[i] !== undefined);
   const layers = read.layers.filter((l): l is Layer[] => l !== undefined);
+  const own = read.own.filter((_, i) => read.layers[i] !== undefined);
   const inspects = read.inspects;
 
-  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore);
+  const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore, own);
   // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
   const helpers = snapshot.containers.filter(isHelperContainer);
   if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
@@ -169,9 +171,13 @@ export function imageStoreFrom(info: SystemInfo): 'classic' | 'containerd' {
   return snapshotter ? 'containerd' : 'classic';
 }
 
-/** Each image's layers (undefined for one removed since it was listed), and the inspect answers read to get them (by image ID). */
+/**
+ * Each image's layers (undefined for one removed since it was listed), on the containerd store
+ * its own content bytes (see ImageContent), and the inspect answers read to get them (by image ID).
+ */
 interface LayersRead {
   layers: (Layer[] | undefined)[];
+  own: (number | undefined)[];
   inspects: Map<string, unknown>;
 }
 
@@ -187,7 +193,9 @@ async function readAllLayers(
   cache: LayerCache,
   store: 'classic' | 'containerd',
 ): Promise<LayersRead> {
-  const layers = images.map((summary) => cache.get(summary.Id, summary.Size));
+  // On the containerd store an entry is complete with the image's own content bytes.
+  const own = images.map((summary) => (store === 'containerd' ? cache.ownContent(summary.Id) : undefined));
+  const layers = images.map((summary, i) => (store === 'containerd' && own[i] === undefined ? undefined : cache.get(summary.Id, summary.Size)));
   const missing = images.filter((_, i) => layers[i] === undefined);
   // More connections (through dial-stdio, more docker processes) pay off only when many images are not cached.
   client.setConnections(Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil(missing.length / IMAGES_PER_CONNECTION))));
@@ -203,26 +211,42 @@ async function readAllLayers(
     const summary = missing[i]!;
     if (!read) return undefined;
     const fresh = read.complete ? read.layers : fillFromKnown(read.layers.map((l) => l.chainId), summary.Size, known);
-    if (read.cacheable) cache.set(summary.Id, summary.Size, fresh);
-    return fresh;
+    if (read.cacheable) cache.set(summary.Id, summary.Size, fresh, read.own);
+    return { layers: fresh, own: read.own };
   });
-  for (let i = 0, j = 0; i < layers.length; i++) if (layers[i] === undefined) layers[i] = filled[j++];
+  for (let i = 0, j = 0; i < layers.length; i++) {
+    if (layers[i] !== undefined) continue;
+    const read = filled[j++];
+    layers[i] = read?.layers;
+    own[i] = read?.own;
+  }
   cache.save(images.map((i) => i.Id));
-  return { layers, inspects };
+  return { layers, own, inspects };
 }
 
 /**
  * The Snapshot from the daemon's validated answers and each image's layers (pure: the unit tests
  * build it from answers captured on each engine). `sized`: the containers came from /system/df.
+ * On the containerd store, `own` is each image's own content bytes (ownContentFrom): its content
+ * is its size less its snapshots, and its layers' blobs are placed from that (core/content.ts).
  */
 export function snapshotFrom(
   raw: { images: ImageSummary[]; containers: ContainerSummary[]; volumes: VolumeSummary[]; buildCache: BuildCacheSummary[]; layersSize?: number | undefined },
   layers: readonly Layer[][],
   sized: boolean,
   imageStore: 'classic' | 'containerd',
+  own: readonly (number | undefined)[] = [],
 ): Snapshot {
   const images = raw.images.map((s, i) => toImage(s, layers[i]!.map((l) => ({ ...l }))));
   if (imageStore === 'classic') shareKnownLayers(images);
+  if (imageStore === 'containerd') {
+    images.forEach((image, i) => {
+      const total = image.size - image.layers.reduce((sum, l) => sum + l.size, 0);
+      image.content = { total, own: Math.min(total, own[i] ?? estimateManifestBytes(image.layers.length)) };
+    });
+    unifySnapshotSizes(images);
+    placeBlobs(images);
+  }
   return {
     images,
     imageStore,
@@ -231,6 +255,23 @@ export function snapshotFrom(
     buildCache: raw.buildCache.map(toBuildCache),
     ...(raw.layersSize === undefined ? {} : { layersSize: raw.layersSize }),
   };
+}
+
+/**
+ * Containerd store: one size per chain ID, the least any image gives it. An image's top layer also
+ * takes the init snapshots its legacy-builder steps left in its chain (see layersFrom), which the
+ * images built on it hold too: taken from each holder, the figures would depend on the order the
+ * daemon lists images in. Changes `images` in place (pure).
+ */
+function unifySnapshotSizes(images: readonly Image[]): void {
+  const least = new Map<string, number>();
+  for (const image of images) for (const l of image.layers) least.set(l.chainId, Math.min(l.size, least.get(l.chainId) ?? l.size));
+  for (const image of images) {
+    for (const l of image.layers) {
+      const size = least.get(l.chainId)!;
+      if (size !== l.size) Object.assign(l, { size, known: false });
+    }
+  }
 }
 
 /**
@@ -293,6 +334,8 @@ interface ImageLayers {
   layers: Layer[];
   complete: boolean;
   cacheable: boolean;
+  /** Containerd store: the image's own content bytes (ownContentFrom). */
+  own?: number;
 }
 
 async function readLayers(
@@ -318,11 +361,48 @@ async function readLayers(
     // 26: "snapshot ... does not exist"): its sizes then come from the image's own size, unknown.
     if (!(error instanceof EngineApiError)) throw error;
     const layers = layersFrom(rawInspect, [], id, listedSize, store).map((l) => ({ ...l, known: false }));
-    return { layers, complete: store === 'containerd', cacheable: false };
+    return { layers, complete: store === 'containerd', cacheable: false, ...(store === 'containerd' ? { own: ownContentFrom(rawInspect, [], id) } : {}) };
   }
   const layers = layersFrom(rawInspect, rawHistory, id, listedSize, store);
   const sum = layers.reduce((s, l) => s + l.size, 0);
-  return { layers, complete: store === 'containerd' || sum === listedSize, cacheable: true };
+  return {
+    layers,
+    complete: store === 'containerd' || sum === listedSize,
+    cacheable: true,
+    ...(store === 'containerd' ? { own: ownContentFrom(rawInspect, rawHistory, id) } : {}),
+  };
+}
+
+/**
+ * Containerd store: the bytes of an image's own manifest and config blobs (pure). The manifest's
+ * size is its descriptor's (API 1.48+) or estimated from its layer count; the config's is the
+ * length of the config JSON rebuilt from the inspect and history answers (the daemon does not
+ * give the config blob): within a few hundred bytes of the real one on engines 26 and 28.5.
+ */
+export function ownContentFrom(rawInspect: unknown, rawHistory: unknown, id: string): number {
+  const inspect = expectShape(ImageInspect, rawInspect, `GET /images/${id}/json`);
+  const history = expectShape(ImageHistory, rawHistory, `GET /images/${id}/history`);
+  const diffIds = inspect.RootFS.Layers;
+  const manifest = inspect.Descriptor?.size ?? estimateManifestBytes(diffIds.length);
+  // Timestamps in the config carry nanoseconds: "2026-12-02T18:47:57.987113196Z".
+  const time = (seconds: number | null | undefined): string | undefined => (seconds ? new Date(seconds * 1000).toISOString().replace('Z', '000000Z') : undefined);
+  const config = {
+    created: inspect.Created ?? undefined,
+    architecture: inspect.Architecture ?? undefined,
+    os: inspect.Os ?? undefined,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [...history].reverse().map((h) => ({ created: time(h.Created), created_by: h.CreatedBy || undefined, comment: h.Comment || undefined })),
+    config: Object.fromEntries(Object.entries(inspect.Config ?? {}).filter(([, v]) => !isEmptyValue(v))),
+  };
+  const emptyLayers = Math.max(0, history.length - diffIds.length);
+  return manifest + JSON.stringify(config).length + emptyLayers * ',"empty_layer":true'.length;
+}
+
+// Fields a config leaves out when empty (Go's omitempty).
+function isEmptyValue(v: unknown): boolean {
+  if (v === null || v === undefined || v === '' || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
 }
 
 /** A GET's answer, or undefined when the object is gone (404). */

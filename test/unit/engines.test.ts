@@ -9,7 +9,7 @@ import { planPrune } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
 import { analyzeImages, computeDiskUsage, listedImages, totalLayerBytes } from '../../src/core/usage.js';
 import { ContainerSummary, expectShape, ImageSummary, SystemDf, SystemInfo } from '../../src/docker/raw.js';
-import { imageStoreFrom, layersFrom, layersFromKnown, snapshotFrom } from '../../src/docker/read-snapshot.js';
+import { imageStoreFrom, layersFrom, layersFromKnown, ownContentFrom, snapshotFrom } from '../../src/docker/read-snapshot.js';
 
 interface Fixture {
   engine: string;
@@ -29,11 +29,13 @@ function snapshotOf(f: Fixture) {
   const images = expectShape(z.array(ImageSummary), f.images, 'GET /images/json?all=1');
   const store = imageStoreFrom(expectShape(SystemInfo, f.info, 'GET /info'));
   const layers = images.map((i) => layersFrom(f.perImage[i.Id]!.inspect, f.perImage[i.Id]!.history, i.Id, i.Size, store));
+  const own = images.map((i) => (store === 'containerd' ? ownContentFrom(f.perImage[i.Id]!.inspect, f.perImage[i.Id]!.history, i.Id) : undefined));
   const snapshot = snapshotFrom(
     { images, containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache, layersSize: df.LayersSize },
     layers,
     true,
     store,
+    own,
   );
   return { df, snapshot };
 }
@@ -67,27 +69,48 @@ describe.each([
     expect(snapshot.imageStore).toBe(store);
   });
 
-  it("df's totals are the daemon's own", () => {
+  it("df's totals are the daemon's own (images: on the containerd store, content and snapshots each once)", () => {
     const usage = computeDiskUsage(snapshot);
-    expect(usage.images.sizeBytes).toBe(df.LayersSize);
+    if (store === 'classic') expect(usage.images.sizeBytes).toBe(df.LayersSize);
+    else expect(usage.images.sizeBytes).toBe(totalLayerBytes(snapshot.images));
     expect(usage.containers.sizeBytes).toBe(df.Containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0));
     expect(usage.volumes.sizeBytes).toBe(df.Volumes.reduce((s, v) => s + Math.max(0, v.UsageData.Size), 0));
     expect(usage.buildCache.sizeBytes).toBe(df.BuildCache.filter((b) => !b.Shared).reduce((s, b) => s + b.Size, 0));
     expect(usage.images.exact).toBe(store === 'classic');
   });
 
-  it("each image's size is the daemon's; on the classic store its layers add up to it", () => {
+  it("each image's size is the daemon's (containerd store: what it takes on disk, about that); on the classic store its layers add up to it", () => {
     for (const u of analyzeImages(snapshot)) {
-      expect(u.sizeBytes).toBe(u.image.size);
       const layers = u.image.layers.reduce((s, l) => s + l.size, 0);
-      if (store === 'classic') expect(layers).toBe(u.image.size);
-      // containerd: the size also counts the compressed content, which inspect reports as Size.
-      else {
+      if (store === 'classic') {
+        expect(u.sizeBytes).toBe(u.image.size);
+        expect(layers).toBe(u.image.size);
+      } else {
+        // containerd: the size also counts the compressed content, which inspect reports as Size;
+        // on disk, blobs take whole blocks and snapshots their directories.
         const inspect = fixture.perImage[u.image.id]!.inspect as { Size: number };
-        expect(layers + inspect.Size).toBe(u.image.size);
+        expect(u.image.content!.total).toBe(inspect.Size);
+        expect(layers + inspect.Size).toBeLessThanOrEqual(u.image.size);
+        expect(u.sizeBytes).toBeGreaterThanOrEqual(u.image.size - 64 * 1024);
+        expect(Math.abs(u.sizeBytes - u.image.size) / u.image.size).toBeLessThan(0.05);
+        expect(u.uniqueBytes + u.sharedBytes).toBe(u.sizeBytes);
       }
     }
     if (store === 'classic') expect(totalLayerBytes(snapshot.images)).toBe(df.LayersSize);
+  });
+
+  it.runIf(store === 'containerd')("places each image's content on its own manifest and config and its layers' blobs, adding up to the daemon's content size", () => {
+    for (const image of snapshot.images) {
+      const inspect = fixture.perImage[image.id]!.inspect as { Size: number };
+      const blobs = image.layers.reduce((s, l) => s + l.blob!, 0);
+      expect(image.content!.own).toBeGreaterThan(300);
+      // An image built on another adds only its own manifest, config and new layers' blobs.
+      expect(Math.abs(image.content!.own + blobs - inspect.Size), image.id).toBeLessThanOrEqual(1024);
+    }
+    // alpine:3.19 is busybox (which compresses) and 1.5 MB of random bytes (which do not).
+    const alpine = snapshot.images.find((i) => i.tags.includes('alpine:3.19'))!;
+    expect(alpine.layers[0]!.blob! / alpine.layers[0]!.size).toBeGreaterThan(0.6);
+    expect(alpine.layers[0]!.blob! / alpine.layers[0]!.size).toBeLessThan(0.9);
   });
 
   it('without history, an image on known layers gets the same layers as with it (classic store only)', () => {

@@ -182,11 +182,20 @@ describe('the build cache BuildKit built images with', () => {
     expect(swept.cachedBytes).toBe(0);
   });
 
-  it('on the containerd store, counts the layers BuildKit made as kept while the cache shares any', () => {
-    const flagged = { ...web, layers: web.layers.map((l) => (l.chainId === 'bb' ? l : { ...l, buildkit: true })) };
-    const s: Snapshot = { ...snapshot([busybox, flagged]), imageStore: 'containerd', buildCache: [record('r', 417_409, true)] };
-    expect(planRemoval(s, request({ images: ['webapp:latest'] })).cachedBytes).toBe(500);
-    expect(planRemoval({ ...s, buildCache: [] }, request({ images: ['webapp:latest'] })).cachedBytes).toBe(0);
+  it('on the containerd store, frees the snapshots of the layers BuildKit made and counts their blobs as kept while the cache shares any', () => {
+    // Measured on engines 26 and 28.5: removing webapp freed its two unpacked snapshots, and its
+    // layer blobs stayed in the content store (the build cache's leases) until builder prune.
+    const blobs: Record<string, number> = { bb: 1800, run: 190, copy: 280 };
+    const withContent = (i: Image, own: number): Image => ({ ...i, content: { total: 0, own }, layers: i.layers.map((l) => ({ ...l, blob: blobs[l.chainId]! })) });
+    const flagged = withContent({ ...web, layers: web.layers.map((l) => (l.chainId === 'bb' ? l : { ...l, buildkit: true })) }, 1500);
+    const s: Snapshot = { ...snapshot([withContent(busybox, 700), flagged]), imageStore: 'containerd', buildCache: [record('r', 417_409, true)] };
+    // On disk: blobs in whole 4 kB blocks, three directories per snapshot, manifest and config a block each at least.
+    const plan = planRemoval(s, request({ images: ['webapp:latest'] }));
+    const snapshots = 200 + 300 + 2 * 3 * 4096;
+    const own = 2 * 4096;
+    expect([plan.estimatedBytes, plan.cachedBytes]).toEqual([snapshots + own, 2 * 4096]);
+    const uncached = planRemoval({ ...s, buildCache: [] }, request({ images: ['webapp:latest'] }));
+    expect([uncached.estimatedBytes, uncached.cachedBytes]).toEqual([snapshots + own + 2 * 4096, 0]);
   });
 
   it('measures what moved into the cache from two reads of it', () => {
