@@ -65,6 +65,8 @@ const pattern = async (text: string): Promise<Pattern> => (await import('../core
 const time = async (text: string, { now }: ParseContext): Promise<number> => (await core()).parseTimestamp(text, now);
 const size = async (text: string): Promise<number> => (await core()).parseSize(text);
 const count = async (text: string): Promise<number> => (await core()).parseCount(text);
+const labelFilter = async (text: string): Promise<LabelFilter> => (await core()).parseLabelFilter(text);
+const imageReference = async (text: string): Promise<string> => (await core()).parseImageReference(text);
 
 /** `-h/--help`, accepted by every command. */
 export const help = flag('help', 'Print usage', 'h');
@@ -121,20 +123,10 @@ export const images = flag('images', 'Only prune images (dangling ones; with -a 
 export const networks = flag('networks', 'Only prune unused networks');
 export const buildCache = flag('build-cache', 'Only prune build cache');
 export const until = value('until', 'time', 'Only what stopped or was last used before this: a duration (24h), a date (2020-07-07) or a timestamp', time);
-export const filter = values(
-  'filter',
-  'filter',
-  'label=KEY[=VALUE] or label!=KEY[=VALUE] (repeatable; all must hold)',
-  async (text: string): Promise<LabelFilter> => (await core()).parseLabelFilter(text),
-);
+export const filter = values('filter', 'filter', 'label=KEY[=VALUE] or label!=KEY[=VALUE] (repeatable; all must hold)', labelFilter);
 export const keepUnder = value('keep-under', 'size', 'Remove unused images, least recently used first, until images take at most this (20GB)', size);
 /** The image for the helper container that reads log sizes where this machine cannot. */
-export const helper = value(
-  'helper',
-  'image',
-  'Image to read log sizes with, in a short-lived container, where this machine cannot (never pulled)',
-  async (text: string): Promise<string> => (await core()).parseImageReference(text),
-);
+export const helper = value('helper', 'image', 'Image to read log sizes with, in a short-lived container, where this machine cannot (never pulled)', imageReference);
 
 /** The filters that select images, shared by images, unused and rm (by reference, not by copy). */
 export const imageFilters = { match, exclude, dangling, olderThan, newerThan, largerThan } as const;

@@ -32,9 +32,10 @@ export const logs = defineCommand({
 const CHECK_REGISTRY_HELP =
   "--check-registry asks each image's registry (through the daemon's mirrors for Docker Hub names, with docker's credentials) whether it still has the image's digests: FLAGS then says local-only where none has, unverified where no registry could answer. No registry is contacted without it.";
 
-/** A listing: images, or unused ones; both take REPOSITORY[:TAG] and the same filters. */
+/** A listing: images, or unused ones; both take REPOSITORY[:TAG], the same filters and --check-registry. */
 function listing<Opts extends typeof listingOptions>(spec: Pick<CommandSpec<Opts>, 'name' | 'summary' | 'description' | 'options' | 'load'> & { aliases?: string[] }): CommandSpec<Opts> {
-  return defineCommand({ ...spec, usage: '[OPTIONS] [REPOSITORY[:TAG]]', arguments: { kind: 'images', max: 1 } });
+  const description = [...(spec.description ?? []), CHECK_REGISTRY_HELP];
+  return defineCommand({ ...spec, description, usage: '[OPTIONS] [REPOSITORY[:TAG]]', arguments: { kind: 'images', max: 1 } });
 }
 
 export const images = listing({
@@ -44,7 +45,6 @@ export const images = listing({
   description: [
     'List images with exact sizes, one row per reference, largest first.',
     "UNIQUE is what removing the image alone frees: the bytes of layers no other image holds. REPOSITORY[:TAG] works as for docker image ls (shell patterns * ? [...]). Filters combine with AND. --match and --exclude test regular expressions against \"repository:tag\" (an untagged image is \"<none>:<none>\"), anywhere in it unless anchored (^, $). Patterns are RE2 syntax, as in Go's regexp: no backreferences or lookaround, matched in linear time; an empty pattern is refused.",
-    CHECK_REGISTRY_HELP,
   ],
   options: imagesOptions,
   load: () => import('./commands/images.js'),
@@ -55,7 +55,6 @@ export const unused = listing({
   summary: 'List the images no container uses, and what removing them frees',
   description: [
     'List the images that no container, running or stopped, uses (by image ID), and exactly how many bytes removing them all would free: a layer another image still holds frees nothing, a layer shared only by these images counts once.',
-    CHECK_REGISTRY_HELP,
   ],
   options: listingOptions,
   load: () => import('./commands/unused.js'),
