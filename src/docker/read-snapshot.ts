@@ -78,8 +78,9 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
-  const [listed, imageStore, read, others] = await inOrder([
+  const [listed, info, imageStore, read, others] = await inOrder([
     imagesRead,
+    infoRead,
     storeRead,
     layersRead,
     df ? { containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache } : (othersRead ?? readOthers(client, options.usage, true)),
@@ -94,6 +95,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   const inspects = read.inspects;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore, own);
+  snapshot.node = info.Name;
   // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
   const helpers = snapshot.containers.filter(isHelperContainer);
   if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
