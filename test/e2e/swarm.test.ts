@@ -4,13 +4,15 @@
 // through `docker service logs`, and each node's own daemon is the oracle for what they say.
 // Both daemons share this machine's filesystem, so the socket each task mounts is named by its node
 // (a service template): on real nodes the recipe mounts /var/run/docker.sock (README "Many hosts").
+// Then the executable alone, with no docker on PATH: a unix socket directly, and clear errors where
+// docker would be needed.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { assertPrivateDaemon, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { describeE2E, docker, engine, freshWorld, scratchDir, userEnv, world } from './harness.js';
+import { describeE2E, docker, engine, freshWorld, run, scratchDir, userEnv, world } from './harness.js';
 
 const IMAGE = `docker-tidy:${pkg.version}`;
 const SERVICE = 'tidy-e2e';
@@ -175,5 +177,36 @@ describeE2E('a Swarm global job runs docker tidy on every node', () => {
     expect(gone).toHaveLength(1);
     expect(after.flatMap((i) => i.RepoTags ?? [])).toEqual(expect.arrayContaining(['node2-local:1', IMAGE]));
     expect(doc.kept.map((k) => k.tags)).toContainEqual(['node2-local:1']);
+  });
+});
+
+describeE2E('docker tidy on its own, with no docker CLI on the machine', () => {
+  // Only the executable's own environment: a PATH without docker, no DOCKER_CONFIG.
+  const alone = (overrides: Record<string, string>): NodeJS.ProcessEnv => {
+    const dir = scratchDir('alone');
+    return { PATH: dir, HOME: dir, XDG_CACHE_HOME: dir, ...overrides };
+  };
+
+  it('reaches a unix socket directly, and its document names the node', async () => {
+    const r = await run(world.exe!, ['df', '--json'], alone({ DOCKER_HOST: world.host! }));
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const info = (await engine<{ Name: string }>('GET', '/info')).body;
+    expect(JSON.parse(r.stdout)).toMatchObject({ schemaVersion: 1, node: info.Name });
+  });
+
+  it('says why a socket cannot be used, in docker words, without trying a docker that is not there', async () => {
+    const missing = join(scratchDir('alone'), 'docker.sock');
+    const r = await run(world.exe!, ['df'], alone({ DOCKER_HOST: `unix://${missing}` }));
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`cannot connect to the Docker daemon at unix://${missing} (DOCKER_HOST=unix://${missing}): connect ENOENT ${missing}\n`);
+  });
+
+  it.each([
+    ['DOCKER_HOST', 'ssh://tidy@127.0.0.1:9'],
+    ['DOCKER_CONTEXT', 'elsewhere'],
+  ])('says that %s=%s needs the docker CLI', async (name, value) => {
+    const r = await run(world.exe!, ['prune', '-a', '-f', '--json'], alone({ [name]: value }));
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`docker binary not found: "docker", which docker tidy needs to reach the Docker daemon (${name}=${value})\n`);
   });
 });
