@@ -189,7 +189,9 @@ describeE2E('docker tidy rm: the force-everything path', () => {
     });
     expect(images.map((i) => i.Id), seen).toEqual([left[0]!.ImageID]);
     expect(doc.kept.map((k) => k.reason)).toEqual([expect.stringContaining('used by running container web-running')]);
-    expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
+    // On the containerd store both figures are estimates of bytes on disk (README): within 5%.
+    if (containerdStore) expect(withinFivePercent(doc.reclaimedBytes, doc.estimatedBytes), `${doc.reclaimedBytes} vs ${doc.estimatedBytes}`).toBe(true);
+    else expect(doc.reclaimedBytes).toBe(doc.estimatedBytes);
   });
 });
 
