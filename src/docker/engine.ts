@@ -136,10 +136,15 @@ export class EngineClient {
       // answer: docker may still reach it, and if not, says why in its own words. tcp: docker
       // would fail the same way.
       if (this.route.kind !== 'socket' || this.failure === undefined) throw this.failure ? connectFailure(this.target, this.route.url, cause) : error;
-      this.route = { kind: 'docker', url: this.route.url };
+      const [direct, url] = [this.failure, this.route.url];
+      this.route = { kind: 'docker', url };
       this.failure = undefined;
       await this.loadNode();
-      ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
+      const { DockerNotFoundError, socketError } = this.node!.cli;
+      ping = await this.send('GET', '/_ping', 'ping the Docker daemon').catch((viaDocker: unknown) => {
+        // No docker to try (docker tidy on its own, in a container): the socket's own error says why.
+        throw viaDocker instanceof DockerNotFoundError ? socketError(this.target, url, direct) : viaDocker;
+      });
     }
     const { headers } = ping;
     const version = String(headers['api-version'] ?? '');

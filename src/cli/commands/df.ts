@@ -14,6 +14,6 @@ export const run: Handler<typeof dfOptions> = async (ctx, { flags }) => {
   printWarnings(ctx.stderr, snapshot);
   const usage = computeDiskUsage(snapshot);
   const logs = logUsage(snapshot);
-  ctx.stdout.write(flags.json ? JSON.stringify(dfDocument(usage, logs, flags.verbose)) + '\n' : renderDiskUsage(usage, logs, flags.verbose, ctx.now));
+  ctx.stdout.write(flags.json ? JSON.stringify(dfDocument(usage, logs, flags.verbose, snapshot.node)) + '\n' : renderDiskUsage(usage, logs, flags.verbose, ctx.now));
   return 'ok';
 };

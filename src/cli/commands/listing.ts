@@ -43,7 +43,7 @@ export async function runListing(ctx: CommandContext, { flags, args, given }: Pa
   const reclaimable = reclaimableBytes(snapshot, new Set(shown.map((u) => u.image.id)));
   const notes = unusedOnly ? notesFor(shown, all) : undefined;
   if (flags.json) {
-    ctx.stdout.write(JSON.stringify(notes ? unusedDocument(shown, notes, reclaimable) : imagesDocument(shown)) + '\n');
+    ctx.stdout.write(JSON.stringify(notes ? unusedDocument(shown, notes, reclaimable, snapshot.node) : imagesDocument(shown, snapshot.node)) + '\n');
     return 'ok';
   }
   let out = renderImageTable(shown, ctx.now, {

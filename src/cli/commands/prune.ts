@@ -41,7 +41,7 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
   const show = (text: string): void => void ctx.stdout.write(text);
   const nothing = isEmpty(plan);
   if (nothing || flags.dryRun) {
-    if (flags.json) show(JSON.stringify(pruneDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish })) + '\n');
+    if (flags.json) show(JSON.stringify(pruneDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish }, snapshot.node)) + '\n');
     else if (flags.quiet) show((nothing ? 'Nothing to remove.' : planSummary(plan, true)) + '\n');
     else show(nothing ? (plan.removal.kept.length ? renderPrunePlan(plan) + '\n' : '') + 'Nothing to remove.\n' : renderPrunePlan(plan, true));
     return 'ok';
@@ -66,7 +66,7 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
   const outcome = pruneOutcome(plan, steps, results, ctx.target.signal.aborted);
   const freed = freedBy(snapshot, plan, outcome, finish);
   // -> render
-  if (flags.json) show(JSON.stringify(pruneDocument(plan, outcome, freed)) + '\n');
+  if (flags.json) show(JSON.stringify(pruneDocument(plan, outcome, freed, snapshot.node)) + '\n');
   else if (flags.quiet) show(removedSummary(outcome, freed.reclaimedBytes, plan.estimatedBytes) + '\n');
   else show('\n' + renderPruneOutcome(plan, outcome, freed.reclaimedBytes, finish));
   const failures = failureLines(outcome);

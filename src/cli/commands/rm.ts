@@ -38,11 +38,11 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   const finish = ['docker tidy rm -f', ...(request.includeLocal || request.save ? ['--include-local'] : []), ...(request.withContainers ? ['--with-containers'] : [])].join(' ');
   const show = (text: string): void => void ctx.stdout.write(text);
   if (plan.removals.length === 0 && plan.containers.length === 0) {
-    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish })) + '\n' : (plan.kept.length ? renderPlan(plan) + '\n' : goneLines(plan.gone)) + 'Nothing to remove.\n');
+    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish }, snapshot.node)) + '\n' : (plan.kept.length ? renderPlan(plan) + '\n' : goneLines(plan.gone)) + 'Nothing to remove.\n');
     return 'ok';
   }
   if (flags.dryRun) {
-    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish })) + '\n' : renderPlan(plan, true));
+    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish }, snapshot.node)) + '\n' : renderPlan(plan, true));
     return 'ok';
   }
   // The question is only ever asked about a plan the person at the terminal has seen: when the
@@ -59,7 +59,7 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   const outcome = removalOutcome(plan, steps, results, ctx.target.signal.aborted);
   const freed = await measureFreed(engine, snapshot, plan, outcome, finish);
   // -> render
-  show(flags.json ? JSON.stringify(rmDocument(plan, outcome, freed)) + '\n' : '\n' + renderOutcome(plan, outcome, freed.reclaimedBytes, freed.cachedBytes, finish));
+  show(flags.json ? JSON.stringify(rmDocument(plan, outcome, freed, snapshot.node)) + '\n' : '\n' + renderOutcome(plan, outcome, freed.reclaimedBytes, freed.cachedBytes, finish));
   return outcomeOf(outcome, outcome.failed.length + outcome.containerFailures.length);
 };
 
