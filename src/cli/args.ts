@@ -3,7 +3,7 @@
 // token by token against the command's options first, so every mistake is recognised by its
 // kind, in any locale; yargs then collects the values of the checked, canonical tokens, and each
 // option's parser turns them into typed values.
-import yargs from 'yargs/yargs';
+import { Parser } from 'yargs/helpers';
 import { InputError } from '../core/parse.js';
 import { UsageError } from '../errors.js';
 import type { CommandSpec, ParsedArgs } from './command.js';
@@ -35,9 +35,14 @@ export async function parseCommandArgs<Opts extends Record<string, OptionSpec>>(
   if (max !== undefined && positional.length > max) {
     throw new UsageError(`"${where}" requires at most ${max} argument${max === 1 ? '' : 's'}`, where);
   }
-  const parser = yargs(canonical)
-    .locale('en')
-    .parserConfiguration({
+  // yargs' own parser (yargs/helpers), not a yargs instance: an instance looks for package.json
+  // in every folder up from the working directory as it is made (its default --version), on
+  // every run, and docker tidy uses none of what it adds (help, commands, validation).
+  const parsed = Parser(canonical, {
+    boolean: Object.values(options).flatMap((o) => (o.kind === 'boolean' ? [o.name] : [])),
+    string: Object.values(options).flatMap((o) => (o.kind === 'value' ? [o.name] : [])),
+    array: Object.values(options).flatMap((o) => (o.kind === 'value' && o.repeat ? [o.name] : [])),
+    configuration: {
       'camel-case-expansion': false,
       'dot-notation': false,
       'strip-aliased': true,
@@ -49,18 +54,8 @@ export async function parseCommandArgs<Opts extends Record<string, OptionSpec>>(
       'parse-numbers': false,
       'parse-positional-numbers': false,
       'unknown-options-as-args': false,
-    })
-    .help(false)
-    .version(false)
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      // Every token was checked above: yargs failing now is a bug, not a usage error.
-      throw error ?? new Error(`parsing ${where} failed: ${message ?? 'unknown error'}`);
-    });
-  for (const [name, o] of Object.entries(options)) {
-    parser.option(name, o.kind === 'boolean' ? { type: 'boolean' } : { type: 'string', ...(o.repeat ? { array: true } : {}) });
-  }
-  const parsed = parser.parseSync();
+    },
+  });
   const flags: Record<string, unknown> = {};
   const given = (name: string): string | undefined => {
     const raw = parsed[name] as string | string[] | undefined;

@@ -4,14 +4,15 @@ import type { Outcome } from '../core/outcome.js';
 import type { EngineClient } from '../docker/engine.js';
 import type { DockerTarget } from '../docker/target.js';
 import type { FlagsOf, OptionSpec } from './options.js';
+import type { Output } from './output.js';
 
 /** What a running command can use; nothing here decides anything. */
 export interface CommandContext {
   target: DockerTarget;
   /** Opens (once) a connection to the daemon. */
   engine(): Promise<EngineClient>;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: Output;
+  stderr: Output;
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   /** Now, in Unix seconds. */

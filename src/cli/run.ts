@@ -10,6 +10,7 @@ import type { Outcome } from '../core/outcome.js';
 import type { CommandContext } from './command.js';
 import { complete, wantsImageReferences } from './complete.js';
 import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
+import { outputTo, type Output } from './output.js';
 import { commands, findCommand } from './registry.js';
 
 /** Runs docker tidy with argv (without node and script) and sets the process's exit code. */
@@ -20,12 +21,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   let finished = false;
   const signal = watchCancellation();
   // A reader that went away (`docker tidy images | head -1`) is not a failure: the rest of the
-  // output is dropped, the command finishes as asked.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-    });
-  }
+  // output is dropped, the command finishes as asked (output.ts).
+  const stdout = outputTo(1);
+  const stderr = outputTo(2);
   let code: number;
   try {
     const invocation = parseInvocation(argv);
@@ -44,15 +42,18 @@ export async function main(argv: readonly string[]): Promise<void> {
           client = new EngineClient(target);
           return client.connect();
         })),
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stdinIsTTY: Boolean(process.stdin.isTTY),
+      stdout,
+      stderr,
+      // Asked on first use: process.stdin, or node:tty, costs as much as a command's own work.
+      get stdinIsTTY() {
+        return process.getBuiltinModule('node:tty').isatty(0);
+      },
       env: process.env,
       now: Math.floor(Date.now() / 1000),
     };
     code = await dispatch(invocation, ctx);
   } catch (error) {
-    code = report(error, debug);
+    code = report(error, debug, stderr);
   } finally {
     finished = true;
     client?.close();
@@ -119,9 +120,9 @@ function unknownCommand(word: string): UsageError {
 }
 
 /** Prints an error docker's way and returns the exit code for it. */
-function report(error: unknown, debug: boolean): number {
+function report(error: unknown, debug: boolean, stderr: Output): number {
   // Messages can quote the daemon, and through it names: no terminal escapes get through.
-  const write = (text: string): void => void process.stderr.write(sanitizeLines(text.endsWith('\n') ? text : text + '\n'));
+  const write = (text: string): void => void stderr.write(sanitizeLines(text.endsWith('\n') ? text : text + '\n'));
   if (error instanceof UsageError) {
     // docker: "unknown flag: --foo\nSee 'docker ps --help'."
     write(error.helpCommand ? `${error.message}\nSee '${error.helpCommand} --help'.` : error.message);

@@ -4,7 +4,7 @@
 import { execa, ExecaError, type Options } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { CancelledError, TidyError } from '../errors.js';
-import { describeDaemon, type DockerTarget } from './target.js';
+import { describeDaemon, timeoutError, type DockerTarget } from './target.js';
 
 /**
  * docker could not be started (not installed, not on PATH): docker tidy run on its own, in a
@@ -22,12 +22,12 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
   if (target.signal.aborted) return new CancelledError();
   const code = cause?.code;
   if (code === 'ENOENT') {
-    // Only a plain local socket is reached without docker (engine.ts localSocket): say what needed it.
+    // A local socket and tcp (with TLS too) are reached without docker (endpoint.ts routeOf): say what needed it.
     const connecting = command === 'docker system dial-stdio';
     return new DockerNotFoundError(
       `docker binary not found: "${target.binary}", which docker tidy needs ${connecting ? `to reach ${describeDaemon(target)}` : `for ${command}`}`,
       connecting
-        ? 'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket without TLS (DOCKER_HOST=unix:///path/to/docker.sock, or /var/run/docker.sock when DOCKER_HOST is not set)'
+        ? 'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket or tcp:// (DOCKER_HOST, -H, or a context in the docker config folder; /var/run/docker.sock when none is set), not ssh://'
         : 'install the docker CLI, or put it on PATH',
       { cause },
     );
@@ -44,6 +44,10 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
       { cause },
     );
   }
+  // Before the address check: docker 28 says "unable to resolve docker endpoint: context \"x\": context not found".
+  if (/context ".*" (does not exist|not found)|context not found/i.test(text)) {
+    return new TidyError(firstLine(text).replace(/^Failed to initialize: /, ''), 'list the contexts with "docker context ls"', { cause });
+  }
   if (/unable to resolve docker endpoint|invalid bind address|unable to parse docker host|invalid port/i.test(text)) {
     // docker could not make sense of the address it was given: nothing was dialled.
     return new TidyError(
@@ -51,9 +55,6 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
       'use unix:///path/to/docker.sock, tcp://HOST:PORT, ssh://[USER@]HOST or npipe:////./pipe/NAME (check DOCKER_HOST, --host and "docker context ls")',
       { cause },
     );
-  }
-  if (/context ".*" (does not exist|not found)|context not found/i.test(text)) {
-    return new TidyError(`${firstLine(text)}`, 'list the contexts with "docker context ls"', { cause });
   }
   if (
     /cannot connect to the docker daemon|connection refused|no such file or directory|no such host|i\/o timeout|error during connect|raw stream connection/i.test(
@@ -160,14 +161,6 @@ export function spawnDocker(target: DockerTarget, args: string[]) {
 function runDocker<O extends Options>(target: DockerTarget, args: readonly string[], options: O) {
   const common = { env: target.env, extendEnv: false, cancelSignal: target.signal, forceKillAfterDelay: 2000 } as const;
   return execa(target.binary, [...target.globals.argv, ...args], { ...common, ...options });
-}
-
-/** The error for a docker call that did not finish in time. */
-export function timeoutError(target: DockerTarget, what: string): TidyError {
-  return new TidyError(
-    `${what}: no answer from docker within ${Math.round(target.timeoutMs / 1000)}s`,
-    'the daemon may be overloaded or hung; set DOCKER_TIDY_TIMEOUT (seconds) to wait longer',
-  );
 }
 
 /**

@@ -1,24 +1,16 @@
 // The Engine API: exact integer bytes and full IDs, many requests per connection (keep-alive).
-// Where the daemon is, docker itself says (`docker [globals] context inspect`: flags, DOCKER_HOST,
-// contexts, exactly as the docker CLI resolves them), except where no context can be involved: a
-// host given with -H or DOCKER_HOST, or no context set anywhere (docker's default host); then the
-// docker process is saved (dockerHostWithoutContext). A local unix socket without TLS (or, on
-// Windows, a local named pipe: npipe:////./pipe/docker_engine) is then connected to directly, as
-// docker does; anything else (tcp with TLS, ssh://, ...), or a socket or pipe that cannot be
-// reached directly, goes through `docker [globals] system dial-stdio`: an HTTP/1.1 connection over
-// a docker process's stdin/stdout, with docker's own transport and errors.
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { Duplex } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
-import { ExecaError } from 'execa';
-import * as z from 'zod/mini';
+// Where the daemon is, endpoint.ts works out as docker does (flags, DOCKER_HOST, contexts and their
+// files), and only where that cannot be read is docker asked (`docker [globals] context inspect`).
+// A local unix socket (or, on Windows, a local named pipe) and tcp, plain or with TLS, are spoken
+// to directly, as docker does; anything else (ssh://, ...), or a socket docker tidy may not open
+// itself, goes through `docker [globals] system dial-stdio`: an HTTP/1.1 connection over a docker
+// process's stdin/stdout, with docker's own transport and errors. node:http and the module that
+// runs docker load only for those (and on Windows): a run on a local socket or tcp loads neither.
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { CancelledError, TidyError } from '../errors.js';
-import { classifyDockerFailure, DockerNotFoundError, dockerOutput, socketError, spawnDocker, timeoutError } from './cli.js';
-import { describeDaemon, type DockerTarget } from './target.js';
+import { endpointFromInspect, resolveEndpoint, routeOf, type Endpoint, type Route } from './endpoint.js';
+import { describeDaemon, timeoutError, type DockerTarget } from './target.js';
 
 /** The oldest Engine API we speak: Docker 19.03. */
 export const MIN_API_VERSION = '1.40';
@@ -82,14 +74,37 @@ export function negotiateApiVersion(server: string): string {
   return compareApiVersions(server, MAX_API_VERSION) > 0 ? MAX_API_VERSION : server;
 }
 
+/** docker's own words when nothing listens where it dials (a socket that does not exist, a refused port). */
+export function cannotConnect(url: string): TidyError {
+  return new TidyError(`Cannot connect to the Docker daemon at ${url}. Is the docker daemon running?`);
+}
+
+/** The modules of the node:http path (through docker, or without Bun's fetch), loaded only when it is used. */
+interface NodeModules {
+  http: typeof import('node:http');
+  net: typeof import('node:net');
+  tls: typeof import('node:tls');
+  Duplex: typeof import('node:stream').Duplex;
+  delay: typeof import('node:timers/promises').setTimeout;
+  ExecaError: typeof import('execa').ExecaError;
+  cli: typeof import('./cli.js');
+}
+
 /** A connection pool to one daemon; `close()` ends every docker process it started. */
 export class EngineClient {
   /** The API version used in request paths: the daemon's, capped at MAX_API_VERSION. */
   apiVersion = MIN_API_VERSION;
   /** The daemon's own API version, as its /_ping said. */
   serverApiVersion = MIN_API_VERSION;
-  private readonly agent: http.Agent;
-  private readonly children = new Set<ReturnType<typeof spawnDocker>>();
+  /** How requests reach the daemon (set by connect()). */
+  route: Route = { kind: 'docker', url: '' };
+  /** The endpoint docker would use, when it could be read without docker (or from docker's answer). */
+  endpoint: Endpoint | undefined;
+  /** At most this many requests in flight (connections; through docker, each a docker process). */
+  private connections = 1;
+  private agent: http.Agent | undefined;
+  private node: NodeModules | undefined;
+  private readonly children = new Set<ReturnType<typeof import('./cli.js').spawnDocker>>();
   private failure: Error | undefined;
   /** How to fail each request in flight at once (see openConnection). */
   private readonly inFlight = new Set<(error: Error) => void>();
@@ -97,34 +112,35 @@ export class EngineClient {
   private readonly exits = new WeakMap<Duplex, Promise<unknown>>();
   /** How many requests each connection has carried (a kept-alive one may have been closed by the other end). */
   private readonly uses = new WeakMap<Duplex, number>();
-  /** Requests sent with fetch and not yet answered, and those waiting for a turn (fetchOverSocket). */
+  /** Requests sent with fetch and not yet answered, and those waiting for a turn (fetchDirect). */
   private fetching = 0;
   private readonly waitingToFetch: Array<() => void> = [];
-  /** The daemon's unix socket (or Windows named pipe), when connections go to it directly instead of through docker. */
-  private socket: LocalSocket | undefined;
 
-  constructor(readonly target: DockerTarget) {
-    const open = (): Duplex => this.openConnection();
-    this.agent = new (class extends http.Agent {
-      override createConnection(): Duplex {
-        return open();
-      }
-    })({ keepAlive: true, maxSockets: 1 });
-  }
+  constructor(readonly target: DockerTarget) {}
 
-  /** Connects and agrees on an API version; fails clearly when the daemon is too old. */
+  /** Connects and agrees on an API version; fails clearly when the daemon is too old or not there. */
   async connect(): Promise<this> {
-    this.socket = await localSocket(this.target);
-    let ping: Awaited<ReturnType<EngineClient['send']>>;
+    this.endpoint = resolveEndpoint(this.target.globals, this.target.env);
+    this.route = this.endpoint ? routeOf(this.endpoint) : await this.askDocker();
+    if (this.route.kind === 'docker' || !nativeFetch) await this.loadNode();
+    let ping: Answer;
     try {
       ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
     } catch (error) {
-      // Only a socket that could not be used (refused, missing, permission denied), not a daemon
-      // that does not answer: docker may still reach it, and if not, says why in its own words.
-      if (this.socket === undefined || this.failure === undefined) throw error;
-      const [direct, url] = [this.failure, this.socket.url];
-      this.socket = undefined;
+      if (this.route.kind === 'docker' || error instanceof CancelledError) throw error;
+      const cause = (this.failure?.cause ?? error) as NodeJS.ErrnoException;
+      const code = String(cause?.code ?? '');
+      // Nothing there: docker would say the same, in these words, without a docker process.
+      if (/^(ENOENT|ECONNREFUSED|ConnectionRefused|FailedToOpenSocket)$/.test(code)) throw cannotConnect(this.route.url);
+      // Only a socket that could not be used (permission denied), not a daemon that does not
+      // answer: docker may still reach it, and if not, says why in its own words. tcp: docker
+      // would fail the same way.
+      if (this.route.kind !== 'socket' || this.failure === undefined) throw this.failure ? connectFailure(this.target, this.route.url, cause) : error;
+      const [direct, url] = [this.failure, this.route.url];
+      this.route = { kind: 'docker', url };
       this.failure = undefined;
+      await this.loadNode();
+      const { DockerNotFoundError, socketError } = this.node!.cli;
       ping = await this.send('GET', '/_ping', 'ping the Docker daemon').catch((viaDocker: unknown) => {
         // No docker to try (docker tidy on its own, in a container): the socket's own error says why.
         throw viaDocker instanceof DockerNotFoundError ? socketError(this.target, url, direct) : viaDocker;
@@ -148,7 +164,8 @@ export class EngineClient {
 
   /** Allows up to `n` connections (docker processes) for requests made in parallel. */
   setConnections(n: number): void {
-    this.agent.maxSockets = Math.max(1, n);
+    this.connections = Math.max(1, n);
+    if (this.agent) this.agent.maxSockets = this.connections;
   }
 
   /** GETs a versioned API path and returns the parsed JSON body; `headers` go with it (X-Registry-Auth). */
@@ -179,7 +196,9 @@ export class EngineClient {
    */
   uncancelled(timeoutMs: number): EngineClient {
     const client = new EngineClient({ ...this.target, signal: new AbortController().signal, timeoutMs });
-    client.socket = this.socket;
+    client.route = this.route;
+    client.endpoint = this.endpoint;
+    if (this.node) client.useNode(this.node);
     client.apiVersion = this.apiVersion;
     client.serverApiVersion = this.serverApiVersion;
     return client;
@@ -187,11 +206,43 @@ export class EngineClient {
 
   /** Ends every docker process this client started. */
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
     for (const child of this.children) {
       child.stdin?.end();
       child.kill();
     }
+  }
+
+  /** Where the endpoint is when it cannot be read without docker: `docker [globals] context inspect`. */
+  private async askDocker(): Promise<Route> {
+    const { dockerOutput } = await import('./cli.js');
+    this.endpoint = endpointFromInspect(await dockerOutput(this.target, ['context', 'inspect', '--format', '{{json .}}']));
+    return this.endpoint ? routeOf(this.endpoint) : { kind: 'docker', url: '' };
+  }
+
+  private async loadNode(): Promise<void> {
+    if (this.node) return;
+    const [http, net, tls, stream, timers, execa, cli] = await Promise.all([
+      import('node:http'),
+      import('node:net'),
+      import('node:tls'),
+      import('node:stream'),
+      import('node:timers/promises'),
+      import('execa'),
+      import('./cli.js'),
+    ]);
+    this.useNode({ http, net, tls, Duplex: stream.Duplex, delay: timers.setTimeout, ExecaError: execa.ExecaError, cli });
+  }
+
+  /** The node:http path: its modules, and a pool whose connections openConnection() makes. */
+  private useNode(node: NodeModules): void {
+    this.node = node;
+    const open = (): Duplex => this.openConnection();
+    this.agent = new (class extends node.http.Agent {
+      override createConnection(): Duplex {
+        return open();
+      }
+    })({ keepAlive: true, maxSockets: this.connections });
   }
 
   private async send(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Answer> {
@@ -201,7 +252,8 @@ export class EngineClient {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
     if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) });
-    if (this.socket !== undefined && nativeFetch) return this.fetchOverSocket(this.socket, method, path, what, finishOnAbort, headers, payload);
+    const { route } = this;
+    if (route.kind !== 'docker' && nativeFetch) return this.fetchDirect(route, method, path, what, finishOnAbort, headers, payload);
     try {
       return await this.sendOnce(method, path, what, finishOnAbort, headers, payload);
     } catch (error) {
@@ -221,6 +273,7 @@ export class EngineClient {
     payload: Buffer | undefined,
   ): Promise<Answer> {
     const { target } = this;
+    const { http, delay } = this.node!;
     return new Promise((resolve, reject) => {
       let settled = false;
       const finish = (error: Error | undefined, value?: Answer): void => {
@@ -260,7 +313,7 @@ export class EngineClient {
           if (this.failure === undefined && method === 'GET' && reused && !answered && !target.signal.aborted) {
             return finish(new StaleConnection(error));
           }
-          finish(this.failure ?? this.socketFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error }));
+          finish(this.failure ?? this.directFailure(error) ?? new TidyError(`${what}: ${error.message}`, undefined, { cause: error }));
         };
         const exited = connection && this.exits.get(connection);
         if (!exited) return explain();
@@ -286,14 +339,15 @@ export class EngineClient {
   }
 
   /**
-   * The same request with Bun's own HTTP client over the unix socket: in the executable (Bun),
-   * node:http parses each answer in JavaScript, about four times the CPU of Bun's native client
-   * (600 inspect and history requests: 120-150 ms against 30-37 ms). Bun pools its connections;
-   * at most setConnections() requests are in flight, as with node:http's agent, so that the daemon
-   * sees the same load (on the containerd store, removals in parallel slow each other down).
+   * The same request with Bun's own HTTP client, over the unix socket or tcp (TLS too): in the
+   * executable (Bun), node:http parses each answer in JavaScript, about four times the CPU of Bun's
+   * native client (600 inspect and history requests: 120-150 ms against 30-37 ms). Bun pools its
+   * connections; at most setConnections() requests are in flight, as with node:http's agent, so
+   * that the daemon sees the same load (on the containerd store, removals in parallel slow each
+   * other down).
    */
-  private async fetchOverSocket(
-    socket: LocalSocket,
+  private async fetchDirect(
+    route: Exclude<Route, { kind: 'docker' }>,
     method: string,
     path: string,
     what: string,
@@ -305,7 +359,7 @@ export class EngineClient {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), target.timeoutMs);
     const signal = finishOnAbort ? timeout.signal : AbortSignal.any([timeout.signal, target.signal]);
-    while (this.fetching >= this.agent.maxSockets && !signal.aborted) {
+    while (this.fetching >= this.connections && !signal.aborted) {
       await new Promise<void>((resolve) => {
         this.waitingToFetch.push(resolve);
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -316,8 +370,9 @@ export class EngineClient {
     let headers: http.IncomingHttpHeaders;
     let body: Buffer;
     try {
-      const init = { method, headers: requestHeaders, signal, unix: socket.path, body: payload === undefined ? undefined : new Uint8Array(payload) };
-      const res = await fetch(`http://docker${path}`, init);
+      const { origin, ...where } = fetchTarget(route);
+      const init = { method, headers: requestHeaders, signal, ...where, body: payload === undefined ? undefined : new Uint8Array(payload) };
+      const res = await fetch(`${origin}${path}`, init);
       status = res.status;
       headers = Object.fromEntries(res.headers.entries());
       body = Buffer.from(await res.arrayBuffer());
@@ -325,9 +380,10 @@ export class EngineClient {
       if (timeout.signal.aborted) throw timeoutError(target, what);
       if (target.signal.aborted && !finishOnAbort) throw new CancelledError();
       const e = error as NodeJS.ErrnoException;
-      // Bun says "ENOENT: Was there a typo in the url or port?" for a socket it cannot open.
-      const cause = e.code && /typo/.test(e.message) ? Object.assign(new Error(`connect ${e.code} ${socket.path}`), { code: e.code }) : e;
-      throw this.failure ?? this.socketFailure(cause) ?? e;
+      // Bun says "ENOENT: Was there a typo in the url or port?" for a socket it cannot open, and
+      // "Unable to connect. Is the computer able to access the url?" for a refused port.
+      const cause = e.code && /typo|Unable to connect/.test(e.message) ? Object.assign(new Error(`connect ${e.code} ${route.url}`), { code: e.code }) : e;
+      throw this.failure ?? this.directFailure(cause) ?? e;
     } finally {
       clearTimeout(timer);
       this.fetching -= 1;
@@ -340,23 +396,30 @@ export class EngineClient {
   }
 
   /** A direct connection failed or was cut (the daemon stopped, say): recorded, and the error for every request. */
-  private socketFailure(error: NodeJS.ErrnoException): Error | undefined {
-    if (this.socket === undefined) return undefined;
+  private directFailure(error: NodeJS.ErrnoException): Error | undefined {
+    if (this.route.kind === 'docker') return undefined;
     return (this.failure ??= new TidyError(
-      `lost the connection to ${describeDaemon(this.target, this.socket.url)}: ${error.message}`,
+      `lost the connection to ${describeDaemon(this.target, this.route.url)}: ${error.message}`,
       'is the daemon still running? check it ("docker info"), then run the command again',
       { cause: error },
     ));
   }
 
   private openConnection(): Duplex {
-    if (this.socket !== undefined) {
-      const socket = net.connect({ path: this.socket.path });
+    const { route } = this;
+    const { net, tls, Duplex, ExecaError, cli } = this.node!;
+    if (route.kind !== 'docker') {
+      const socket =
+        route.kind === 'socket'
+          ? net.connect({ path: route.path })
+          : route.tls
+            ? tls.connect({ host: route.hostname, port: route.port, ...tlsOptions(route.tls), ...(net.isIP(route.hostname) ? {} : { servername: route.hostname }) })
+            : net.connect({ host: route.hostname, port: route.port });
       // A request on it hears its errors (and says what they mean); an idle one just goes.
       socket.on('error', () => undefined);
       return socket;
     }
-    const child = spawnDocker(this.target, ['system', 'dial-stdio']);
+    const child = cli.spawnDocker(this.target, ['system', 'dial-stdio']);
     this.children.add(child);
     let stderr = '';
     child.stderr?.setEncoding('utf8');
@@ -386,7 +449,7 @@ export class EngineClient {
         }
         // Docker could not be started at all (not found, not executable): no exit code.
         const notStarted = failed !== undefined && failed.exitCode === undefined && failed.signal === undefined;
-        this.failure ??= classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, failed);
+        this.failure ??= cli.classifyDockerFailure(this.target, 'docker system dial-stdio', stderr, failed);
         socket.destroy(this.failure);
         // A docker that never started (not found, not executable) sent nothing: every request in
         // flight fails with its error now. Bun's http client does not turn the destruction of a
@@ -407,107 +470,26 @@ class StaleConnection extends Error {
   }
 }
 
-/** Bun's fetch, which can speak HTTP over a unix socket (`unix:`); not Node's, nor on Windows (named pipes). */
+/** Bun's fetch, which speaks HTTP over a unix socket (`unix:`) and TLS with given material; not Node's, nor on Windows (named pipes). */
 const nativeFetch = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' && process.platform !== 'win32';
 
-/** What `docker context inspect` says of the endpoint docker would use. */
-const ContextInspect = z.object({
-  Endpoints: z.object({ docker: z.object({ Host: z.string() }) }),
-  TLSMaterial: z.nullish(z.record(z.string(), z.unknown())),
-});
-
-/** A local endpoint connected to directly: its path for net.connect, and docker's URL for it. */
-export interface LocalSocket {
-  path: string;
-  url: string;
+/** TLS options as node:tls and Bun's fetch both take them. */
+function tlsOptions(tls: NonNullable<Extract<Route, { kind: 'tcp' }>['tls']>): { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean } {
+  return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), rejectUnauthorized: !tls.skipVerify };
 }
 
-/** The daemon's socket or pipe when docker would reach it over a plain local one; else undefined. */
-async function localSocket(target: DockerTarget): Promise<LocalSocket | undefined> {
-  const { globals, env } = target;
-  if (globals.argv.some((a) => a.startsWith('--tls')) || env.DOCKER_TLS_VERIFY || env.DOCKER_TLS) return undefined;
-  const configDir = globals.config ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-  let config: string | undefined;
-  try {
-    config = readFileSync(join(configDir, 'config.json'), 'utf8');
-  } catch (error) {
-    config = (error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : undefined;
-  }
-  const host = dockerHostWithoutContext(globals, env, config);
-  if (host !== undefined) return socketOfHost(host);
-  return localSocketOf(await dockerOutput(target, ['context', 'inspect', '--format', '{{json .}}']));
+/** Where Bun's fetch sends a request for a direct route: the origin, and the socket or TLS options. */
+function fetchTarget(route: Exclude<Route, { kind: 'docker' }>): { origin: string; unix?: string; tls?: ReturnType<typeof tlsOptions> } {
+  if (route.kind === 'socket') return { origin: 'http://docker', unix: route.path };
+  const host = route.hostname.includes(':') ? `[${route.hostname}]` : route.hostname;
+  return route.tls ? { origin: `https://${host}:${route.port}`, tls: tlsOptions(route.tls) } : { origin: `http://${host}:${route.port}` };
 }
 
-/**
- * The host docker uses when no context is involved, in the order docker resolves it
- * (cli/command/cli.go resolveContextName): one -H; else, without --context, DOCKER_HOST; else, with
- * no DOCKER_CONTEXT and no currentContext in config.json (`configJson`: '' when there is none,
- * undefined when it cannot be read), docker's default host. Undefined when docker must be asked
- * (a context, several -H, a config.json that does not parse). Pure.
- */
-export function dockerHostWithoutContext(
-  globals: { argv: readonly string[]; host?: string; context?: string },
-  env: NodeJS.ProcessEnv,
-  configJson: string | undefined,
-  platform: NodeJS.Platform = process.platform,
-): string | undefined {
-  const hostFlags = globals.argv.filter((a) => /^(-H|--host)(=|$)/.test(a)).length;
-  if (globals.host !== undefined) return hostFlags === 1 && globals.context === undefined ? globals.host : undefined;
-  if (globals.context !== undefined) return undefined;
-  if (env.DOCKER_HOST) return env.DOCKER_HOST;
-  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined;
-  if (configJson === undefined) return undefined;
-  let current: unknown;
-  try {
-    current = configJson === '' ? undefined : (JSON.parse(configJson) as { currentContext?: unknown } | null)?.currentContext;
-  } catch {
-    return undefined;
-  }
-  if (current !== undefined && current !== '' && current !== 'default') return undefined;
-  return platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock';
-}
-
-/**
- * The local endpoint in what `docker context inspect --format '{{json .}}'` printed, when there is
- * no TLS material: `unix:///path` on Linux and macOS; on Windows `npipe:////./pipe/NAME` (docker's
- * spelling, Docker Desktop's `dockerDesktopLinuxEngine` too), which Node and Bun open as
- * `\\.\pipe\NAME`. Undefined for anything else (tcp, ssh, TLS, a pipe on another host). Pure.
- */
-export function localSocketOf(contextJson: string | undefined, platform: NodeJS.Platform = process.platform): LocalSocket | undefined {
-  const host = endpointOf(contextJson);
-  return host === undefined ? undefined : socketOfHost(host, platform);
-}
-
-/** The local socket or pipe a docker host URL names; undefined for anything else. */
-function socketOfHost(host: string, platform: NodeJS.Platform = process.platform): LocalSocket | undefined {
-  if (platform === 'win32') {
-    const pipe = /^npipe:\/\/[/\\]{2}\.[/\\]pipe[/\\]([^/\\]+)$/.exec(host)?.[1];
-    return pipe === undefined ? undefined : { path: `\\\\.\\pipe\\${pipe}`, url: host };
-  }
-  const path = /^unix:\/\/(\/.+)$/.exec(host)?.[1];
-  return path === undefined ? undefined : { path, url: host };
-}
-
-/**
- * The socket path in what `docker context inspect --format '{{json .}}'` printed, when the endpoint
- * is `unix://` with no TLS material; undefined for anything else (tcp, ssh, TLS, no answer). Pure.
- */
-export function unixSocketOf(contextJson: string | undefined): string | undefined {
-  return localSocketOf(contextJson, 'linux')?.path;
-}
-
-/** The endpoint's Host in a context inspect answer without TLS material; undefined otherwise. */
-function endpointOf(contextJson: string | undefined): string | undefined {
-  let parsed;
-  try {
-    parsed = ContextInspect.safeParse(JSON.parse(contextJson ?? ''));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success) return undefined;
-  const { Endpoints, TLSMaterial } = parsed.data;
-  if (TLSMaterial && Object.keys(TLSMaterial).length > 0) return undefined;
-  return Endpoints.docker.Host;
+/** A direct connection that failed before the daemon answered, other than nothing being there (TLS, say). */
+function connectFailure(target: DockerTarget, url: string, cause: NodeJS.ErrnoException): TidyError {
+  return new TidyError(`cannot connect to ${describeDaemon(target, url)}: ${cause.message}`, 'check DOCKER_HOST, --host, the TLS files and the current context ("docker context ls")', {
+    cause,
+  });
 }
 
 function daemonMessage(body: string): string {

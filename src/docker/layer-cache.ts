@@ -1,12 +1,12 @@
 // A cache of per-layer bytes by image ID. An image ID is the hash of its config, which names its
 // layers, so its layers never change; their sizes are checked against the image's size as the
 // daemon reports it on every run, and a file that does not parse is ignored and rewritten.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import type { Layer } from '../core/snapshot.js';
+import { sha256Hex } from './hash.js';
 
 const CacheEntry = z.object({
   imageSize: z.number(),
@@ -97,6 +97,6 @@ export class LayerCache {
 export function layerCachePath(env: NodeJS.ProcessEnv, endpointKey: string): string | undefined {
   if (env.DOCKER_TIDY_NO_CACHE) return undefined;
   const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  const key = createHash('sha256').update(endpointKey).digest('hex').slice(0, 16);
+  const key = sha256Hex(endpointKey).slice(0, 16);
   return join(base, 'docker-tidy', `layers-${key}.json`);
 }

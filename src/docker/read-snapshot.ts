@@ -1,7 +1,6 @@
 // Reads one Snapshot of the daemon with as few requests as possible: the list endpoints (or
 // /system/df when sizes of containers, volumes and build cache are wanted), plus inspect and
 // history for images whose layers are not cached yet.
-import { createHash } from 'node:crypto';
 import { DANGLING_REF } from '../core/reference.js';
 import { estimateManifestBytes, placeBlobs } from '../core/content.js';
 import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
@@ -27,6 +26,7 @@ import {
   VolumeSummary,
 } from './raw.js';
 import * as z from 'zod/mini';
+import { sha256Hex } from './hash.js';
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 16;
@@ -526,7 +526,7 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
   const out: string[] = [];
   for (const diffId of diffIds) {
     const prev = out[out.length - 1];
-    out.push(prev === undefined ? diffId : 'sha256:' + createHash('sha256').update(`${prev} ${diffId}`).digest('hex'));
+    out.push(prev === undefined ? diffId : 'sha256:' + sha256Hex(`${prev} ${diffId}`));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Which docker to run and how: the binary, docker's global options, the environment, the limits.
 // Kept apart from the module that runs docker so that help and completion load nothing heavy.
 import type { GlobalOptions } from '../core/globals.js';
+import { TidyError } from '../errors.js';
 
 /** How to run docker: which binary, with which global options, environment and limits. */
 export interface DockerTarget {
@@ -58,3 +59,11 @@ export function describeDaemon(target: DockerTarget, dialed?: string): string {
   return `the Docker daemon${where} (the current docker context)`;
 }
 
+
+/** The error for a docker call or request that did not finish in time. */
+export function timeoutError(target: DockerTarget, what: string): TidyError {
+  return new TidyError(
+    `${what}: no answer from docker within ${Math.round(target.timeoutMs / 1000)}s`,
+    'the daemon may be overloaded or hung; set DOCKER_TIDY_TIMEOUT (seconds) to wait longer',
+  );
+}

@@ -1,8 +1,10 @@
 // What the end-to-end tests share: a fresh DOCKER_CONFIG per test holding the built plugin, a
 // way to run docker and the plugin as a user would, and direct Engine API reads to compare with.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
@@ -24,7 +26,7 @@ export const CLIENTS = ['docker', '/usr/bin/docker'] as const;
  * A DOCKER_HOST that docker tidy reaches only through docker (system dial-stdio), so that a fake
  * docker (test/fixtures/fake-docker.mjs) is the way to the daemon: nothing listens there.
  */
-export const THROUGH_DOCKER = 'tcp://127.0.0.1:9';
+export const THROUGH_DOCKER = 'ssh://tidy-test.invalid';
 
 /** A new folder for a test's files, under the run's scratch folder (removed when the run ends). */
 export function scratchDir(prefix: string): string {
@@ -175,4 +177,56 @@ export async function dataRootBytes(dir: string): Promise<number> {
 /** Issue 14's bar for the containerd store's estimates: within 5% of what the disk lost. */
 export function withinFivePercent(estimate: number, diskLost: number): boolean {
   return Math.abs(estimate - diskLost) <= 0.05 * Math.max(diskLost, 1);
+}
+
+/** A daemon endpoint on another transport, forwarding to a private daemon's socket. */
+export interface Proxy {
+  /** tcp://127.0.0.1:PORT */
+  host: string;
+  close(): void;
+}
+
+function forward(client: net.Socket, socketPath: string): void {
+  const daemon = net.connect(socketPath);
+  client.pipe(daemon).pipe(client);
+  client.on('error', () => daemon.destroy());
+  daemon.on('error', () => client.destroy());
+}
+
+async function listen(server: net.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+/** A plain tcp endpoint for a daemon (default: the suite's). */
+export async function tcpProxy(daemonHost = world.host!): Promise<Proxy> {
+  const server = net.createServer((client) => forward(client, daemonHost.replace(/^unix:\/\//, '')));
+  const host = await listen(server);
+  return { host, close: () => server.close() };
+}
+
+/**
+ * A TLS endpoint for a daemon that, like dockerd with --tlsverify, takes only clients with a
+ * certificate from its CA. DIR holds ca.pem, and the client's cert.pem and key.pem (made with openssl).
+ */
+export async function tlsProxy(daemonHost = world.host!): Promise<Proxy & { dir: string; handshakes(): number }> {
+  const dir = scratchDir('tls');
+  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=docker-tidy test CA');
+  for (const [name, cn, usage] of [['server', '127.0.0.1', 'serverAuth'], ['client', 'client', 'clientAuth']] as const) {
+    writeFileSync(join(dir, `${name}.cnf`), `${name === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : ''}extendedKeyUsage=${usage}\n`);
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.cnf`);
+  }
+  // docker's names for the client's files.
+  writeFileSync(join(dir, 'cert.pem'), readFileSync(join(dir, 'client.pem')));
+  writeFileSync(join(dir, 'key.pem'), readFileSync(join(dir, 'client-key.pem')));
+  let handshakes = 0;
+  const read = (f: string): Buffer => readFileSync(join(dir, f));
+  const server = tls.createServer({ key: read('server-key.pem'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (client) => {
+    handshakes += 1;
+    forward(client, daemonHost.replace(/^unix:\/\//, ''));
+  });
+  const host = await listen(server);
+  return { host, dir, handshakes: () => handshakes, close: () => server.close() };
 }

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { CLIENTS, THROUGH_DOCKER, describeE2E, docker, run, userEnv, world, scratchDir } from './harness.js';
+import { CLIENTS, THROUGH_DOCKER, describeE2E, docker, run, tcpProxy, tlsProxy, userEnv, world, scratchDir } from './harness.js';
 
 const fake = join(import.meta.dirname, '..', 'fixtures', 'fake-docker.mjs');
 
@@ -96,45 +96,53 @@ describeE2E('docker global options and clients', () => {
     for (const doc of rest) expect(doc).toEqual(first);
   });
 
-  it('talks to a local unix socket directly (asking docker where it is only for a context), to other endpoints through docker, with the same answers', async () => {
+  it('finds the daemon as docker does without running docker (DOCKER_HOST, a context by DOCKER_CONTEXT or currentContext, tcp, TLS), with the same answers', async () => {
     // A small real program in front of docker that records how docker tidy runs it.
     const dir = scratchDir('docker-log');
     const log = join(dir, 'log');
     const wrapper = join(dir, 'docker');
     writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec docker "$@"\n`, { mode: 0o755 });
-    // A TCP endpoint for the same daemon: a plain proxy to its socket.
-    const server = net.createServer((client) => {
-      const daemon = net.connect(world.host!.replace(/^unix:\/\//, ''));
-      client.pipe(daemon).pipe(client);
-      client.on('error', () => daemon.destroy());
-      daemon.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const calls = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    const tcp = await tcpProxy();
+    const tls = await tlsProxy();
     try {
-      // DOCKER_HOST names the socket: no context can be involved, docker is not run at all.
+      // DOCKER_HOST names the socket: docker is not run at all.
       const direct = await run(world.exe!, ['df', '--json'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper }));
       expect(direct.code, direct.stderr).toBe(0);
-      expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+      expect(calls()).toBe('');
 
-      // A context: docker says where it points, and the socket is then used directly.
-      const env = userEnv({ DOCKER_HOST: undefined });
-      const created = await docker(['context', 'create', 'tidy-direct', '--docker', `host=${world.host}`], env);
-      expect(created.code, created.stderr).toBe(0);
-      const viaContext = await run(world.exe!, ['df', '--json'], { ...env, DOCKER_CONTEXT: 'tidy-direct', DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper });
-      expect(viaContext.code, viaContext.stderr).toBe(0);
-      const contextCalls = readFileSync(log, 'utf8');
-      expect(contextCalls).toMatch(/^context inspect /m);
-      expect(contextCalls).not.toContain('dial-stdio');
-      expect(JSON.parse(viaContext.stdout)).toEqual(JSON.parse(direct.stdout));
-
+      // Contexts made by docker itself: read from their metadata and TLS files, docker not run.
+      const env = userEnv({ DOCKER_HOST: undefined, DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper });
+      const create = async (name: string, endpoint: string): Promise<void> => {
+        const created = await docker(['context', 'create', name, '--docker', endpoint], env);
+        expect(created.code, created.stderr).toBe(0);
+      };
+      await create('tidy-socket', `host=${world.host}`);
+      await create('tidy-tcp', `host=${tcp.host}`);
+      await create('tidy-tls', `host=${tls.host},ca=${tls.dir}/ca.pem,cert=${tls.dir}/cert.pem,key=${tls.dir}/key.pem`);
       writeFileSync(log, '');
-      const tcp = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-      const viaDocker = await run(world.exe!, ['df', '--json'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: wrapper, DOCKER_HOST: tcp }));
-      expect(viaDocker.code, viaDocker.stderr).toBe(0);
-      expect(readFileSync(log, 'utf8')).toMatch(/^system dial-stdio$/m);
-      expect(JSON.parse(viaDocker.stdout)).toEqual(JSON.parse(direct.stdout));
+      const viaEnv = await run(world.exe!, ['df', '--json'], { ...env, DOCKER_CONTEXT: 'tidy-socket' });
+      writeFileSync(join(env.DOCKER_CONFIG!, 'config.json'), JSON.stringify({ currentContext: 'tidy-tls' }));
+      const viaCurrent = await run(world.exe!, ['df', '--json'], env);
+      const viaTcp = await run(world.exe!, ['--context', 'tidy-tcp', 'df', '--json'], env);
+      for (const r of [viaEnv, viaCurrent, viaTcp]) {
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual(JSON.parse(direct.stdout));
+      }
+      expect(calls()).toBe('');
+      // The TLS endpoint really is one: it took the context's client certificate, and docker itself reads the same through it.
+      expect(tls.handshakes()).toBeGreaterThan(0);
+      expect((await docker(['system', 'df'], env)).code).toBe(0);
+
+      // Through docker (a context docker would report missing): docker says so in its own words.
+      writeFileSync(log, '');
+      const missing = await run(world.exe!, ['df'], { ...env, DOCKER_CONTEXT: 'tidy-nope' });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^unable to resolve docker endpoint: context "tidy-nope": context not found/);
+      expect(calls()).toMatch(/^context inspect /m);
     } finally {
-      server.close();
+      tcp.close();
+      tls.close();
     }
   });
 
@@ -170,13 +178,17 @@ describeE2E('usage errors and failures', () => {
     expect(r).toMatchObject({ code: 125, stdout: '', stderr: message });
   });
 
-  it('names the daemon it could not reach and what to check, without a stack trace', async () => {
-    const r = await docker(['-H', 'unix:///nonexistent/docker.sock', 'tidy', 'df', '--json'], userEnv());
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^cannot connect to the Docker daemon at unix:\/\/\/nonexistent\/docker\.sock/);
-    expect(r.stderr).toContain('is the daemon running?');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  it("says docker's own words at once when nothing listens where the daemon should be, without running docker", async () => {
+    // No socket at all, a file that is not one, a port nobody listens on.
+    const notSocket = join(scratchDir('dead'), 'docker.sock');
+    writeFileSync(notSocket, '');
+    for (const host of ['unix:///nonexistent/docker.sock', `unix://${notSocket}`, 'tcp://127.0.0.1:9']) {
+      const env = userEnv({ DOCKER_HOST: host, DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker' });
+      const [ours, theirs] = await Promise.all([docker(['tidy', 'df', '--json'], env), docker(['system', 'df'], env)]);
+      expect(ours).toMatchObject({ code: 1, stdout: '' });
+      expect(ours.stderr).toBe(`Cannot connect to the Docker daemon at ${host}. Is the docker daemon running?\n`);
+      expect(ours.stderr).toBe(theirs.stderr);
+    }
   });
 
   it('finishes quietly when the reader of its output goes away (| head)', async () => {
@@ -187,6 +199,7 @@ describeE2E('usage errors and failures', () => {
 
   it('shows the stack only with -D', async () => {
     const r = await docker(['-D', '-H', 'unix:///nonexistent/docker.sock', 'tidy', 'df'], userEnv());
+    expect(r.stderr).toMatch(/^Cannot connect to the Docker daemon at unix:\/\/\/nonexistent\/docker\.sock\. Is the docker daemon running\?\n/);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\n\s+at /);
   });
@@ -206,7 +219,7 @@ describeE2E('usage errors and failures', () => {
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe(
       `docker binary not found: "/nonexistent/docker", which docker tidy needs to reach the Docker daemon (DOCKER_HOST=${THROUGH_DOCKER})\n` +
-        'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket without TLS (DOCKER_HOST=unix:///path/to/docker.sock, or /var/run/docker.sock when DOCKER_HOST is not set)\n',
+        'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket or tcp:// (DOCKER_HOST, -H, or a context in the docker config folder; /var/run/docker.sock when none is set), not ssh://\n',
     );
   });
 

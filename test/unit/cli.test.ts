@@ -4,7 +4,6 @@ import { renderCommandHelp, renderRootHelp } from '../../src/cli/help.js';
 import { parseCommandArgs } from '../../src/cli/args.js';
 import { commands, df, findCommand, rm, type AnyCommand } from '../../src/cli/registry.js';
 import { removalRequest } from '../../src/cli/requests.js';
-import { unixSocketOf } from '../../src/docker/engine.js';
 import { dockerTarget } from '../../src/docker/target.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -170,29 +169,6 @@ describe('complete', () => {
   it('lets the shell offer directories for --save, and offers --sort its values', () => {
     expect(complete(commands, ['rm', '--save', ''], false)).toBe(':16\n');
     expect(complete(commands, ['images', '--sort', 'u'], false)).toBe('unique\n:4\n');
-  });
-});
-
-describe('unixSocketOf (what docker context inspect says)', () => {
-  // As docker 28.2 and Debian's 20.10 print them.
-  const context = (host: string, tls: Record<string, string[]> = {}): string =>
-    JSON.stringify({ Name: 'default', Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } }, TLSMaterial: tls, Storage: {} });
-
-  it('gives the path of a local unix socket', () => {
-    expect(unixSocketOf(context('unix:///var/run/docker.sock'))).toBe('/var/run/docker.sock');
-    expect(unixSocketOf(context('unix:///run/user/1000/docker.sock'))).toBe('/run/user/1000/docker.sock');
-  });
-
-  it.each([
-    ['tcp', context('tcp://10.0.0.5:2376')],
-    ['ssh', context('ssh://deploy@build-1')],
-    ['a unix socket with TLS material', context('unix:///var/run/docker.sock', { docker: ['ca.pem', 'cert.pem', 'key.pem'] })],
-    ['a relative unix path', context('unix://docker.sock')],
-    ['no answer', undefined],
-    ['not JSON', 'unable to resolve docker endpoint'],
-    ['another shape', '{"Endpoints":{}}'],
-  ])('leaves %s to docker (dial-stdio)', (_, answer) => {
-    expect(unixSocketOf(answer)).toBeUndefined();
   });
 });
 
