@@ -5,13 +5,21 @@ import type { EngineClient } from '../docker/engine.js';
 import type { DockerTarget } from '../docker/target.js';
 import type { FlagsOf, OptionSpec } from './options.js';
 
+/** Where a command writes: stdout, stderr, or one host's part of them (cli/hosts.ts). */
+export interface Output {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 /** What a running command can use; nothing here decides anything. */
 export interface CommandContext {
   target: DockerTarget;
   /** Opens (once) a connection to the daemon. */
   engine(): Promise<EngineClient>;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Opens (once per context) a connection to another daemon: one docker context of many (cli/hosts.ts). */
+  engineFor(target: DockerTarget): Promise<EngineClient>;
+  stdout: Output;
+  stderr: Output;
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   /** Now, in Unix seconds. */

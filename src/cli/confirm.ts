@@ -28,7 +28,7 @@ export async function confirmRemoval(
   stdinIsTTY: boolean,
   what: string,
   signal: AbortSignal,
-  stderr: NodeJS.WritableStream,
+  stderr: { write(text: string): unknown },
 ): Promise<'yes' | 'no' | 'refused'> {
   if (force) return 'yes';
   if (!stdinIsTTY) {

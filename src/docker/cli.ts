@@ -115,6 +115,23 @@ export async function dockerOutput(target: DockerTarget, args: string[]): Promis
   }
 }
 
+/**
+ * Runs a short docker command and returns what it printed on stdout; a failure is an error that
+ * says why, in docker's words (classifyDockerFailure). No answer within the timeout is an error.
+ */
+export async function dockerRead(target: DockerTarget, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await runDocker(target, args, { timeout: target.timeoutMs, stdin: 'ignore', maxBuffer: 1 << 24 });
+    return stdout;
+  } catch (error) {
+    if (target.signal.aborted) throw new CancelledError();
+    if (!(error instanceof ExecaError)) throw error;
+    if (error.isCanceled) throw new CancelledError();
+    if (error.timedOut) throw timeoutError(target, `docker ${args.slice(0, 2).join(' ')}`);
+    throw classifyDockerFailure(target, `docker ${args.slice(0, 2).join(' ')}`, String(error.stderr ?? ''), error);
+  }
+}
+
 /** Starts a long-running docker process with piped stdin/stdout (for `system dial-stdio`). */
 export function spawnDocker(target: DockerTarget, args: string[]) {
   return runDocker(target, args, { buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const);
