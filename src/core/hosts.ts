@@ -4,6 +4,8 @@
 // it), and totals are sums of them.
 import type { LogUsage } from './logs.js';
 import type { Outcome } from './outcome.js';
+import { ImageArgumentError, resolveImageArgument, type RemovalPlan, type RemovalRequest } from './plan-removal.js';
+import type { Image } from './snapshot.js';
 import { sortImages, type SortKey } from './select.js';
 import type { DiskUsage, ImageUsage } from './usage.js';
 
@@ -124,4 +126,31 @@ export function hostsOutcome(unreadHosts: number, outcomes: readonly Outcome[]):
   if (unreadHosts > 0 || outcomes.includes('partial')) return 'partial';
   if (outcomes.includes('refused')) return 'refused';
   return 'ok';
+}
+
+/**
+ * rm's request on one host of several: the IMAGE arguments this host has none of are left out
+ * (another host may have them; `missing` names them). When it had names and --match none, and
+ * none is here, nothing is selected here (`request` undefined): never "every image", which a
+ * filter alone would select. Malformed or ambiguous names throw as planRemoval does.
+ */
+export function requestOnHost(request: RemovalRequest, images: readonly Image[]): { request: RemovalRequest | undefined; missing: string[] } {
+  if (request.images.length === 0) return { request, missing: [] };
+  const missing = request.images.filter((arg) => {
+    try {
+      resolveImageArgument(images, arg);
+      return false;
+    } catch (error) {
+      if (error instanceof ImageArgumentError && error.kind === 'missing') return true;
+      throw error;
+    }
+  });
+  const present = request.images.filter((arg) => !missing.includes(arg));
+  if (present.length === 0 && request.match.length === 0) return { request: undefined, missing };
+  return { request: { ...request, images: present }, missing };
+}
+
+/** A plan that removes nothing (a host where rm's names select nothing). */
+export function emptyPlan(): RemovalPlan {
+  return { containers: [], removals: [], kept: [], gone: [], estimatedBytes: 0, cachedBytes: 0, cachedRecords: [], exact: true };
 }

@@ -185,7 +185,7 @@ export interface FailedEntryV2 {
 }
 
 /** What rm and prune both say. */
-interface RemovalFieldsV2 {
+export interface RemovalFieldsV2 {
   dryRun: boolean;
   containers: RemovedContainerV2[];
   images: RemovedImageV2[];
