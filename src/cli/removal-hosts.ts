@@ -16,6 +16,8 @@ import { onHosts, outcomeOnHosts, type Host } from './hosts.js';
 export interface OneHostRemoval<P, R> {
   /** What the question names ("images", "anything"). */
   what: string;
+  /** The verb of its summary line: rm deletes images, prune removes things. */
+  verb: 'delete' | 'remove';
   /** snapshot -> (registries) -> plan, on the host `ctx` is for. */
   plan(ctx: CommandContext): Promise<P>;
   nothing(plan: P): boolean;
@@ -53,11 +55,11 @@ export async function removeOnHosts<P, R>(
   check?.(planned);
   const planDocs = planned.map((r) => (r.ok ? { ...r, value: one.document(r.value) } : r));
   const preview = (dryRun: boolean): string =>
-    renderHostBlocks(planned, (p) => one.showPlan(p, dryRun)) + '\n' + totalLine(planned, removalTotal(planDocs, true), dryRun) + '\n';
+    renderHostBlocks(planned, (p) => one.showPlan(p, dryRun)) + '\n' + totalLine(planned, removalTotal(planDocs, true), one.verb, dryRun) + '\n';
   const nothing = planned.every((r) => !r.ok || one.nothing(r.value));
   if (nothing || flags.dryRun) {
     if (flags.json) show(JSON.stringify(hostsDocument(planned, (p) => one.document(p), removalTotal(planDocs, true))) + '\n');
-    else if (flags.quiet) show(totalLine(planned, removalTotal(planDocs, true), true) + '\n');
+    else if (flags.quiet) show(totalLine(planned, removalTotal(planDocs, true), one.verb, true) + '\n');
     else show(preview(true));
     printUnread(ctx, planned, flags);
     return outcomeOnHosts(planned);
@@ -95,13 +97,16 @@ export async function removeOnHosts<P, R>(
 }
 
 // "In all, 2 of 3 contexts: this deletes 4 images, freeing ..." (a dry run: "would").
-function totalLine(results: readonly HostResult<unknown>[], total: RemovalTotalV1, dryRun: boolean): string {
+function totalLine(results: readonly HostResult<unknown>[], total: RemovalTotalV1, verb: 'delete' | 'remove', dryRun: boolean): string {
   const parts = [
     ...(total.containers ? [count(total.containers, 'container')] : []),
     ...(total.images ? [count(total.images, 'image')] : []),
     ...(total.untagged ? [`the names of ${count(total.untagged, 'image')}`] : []),
+    ...(total.networks ? [count(total.networks, 'network')] : []),
+    ...(total.volumes ? [count(total.volumes, 'volume')] : []),
+    ...(total.buildCache ? [count(total.buildCache, 'build-cache record')] : []),
   ];
-  const line = summaryLine({ verb: total.containers && !total.images ? 'remove' : 'delete', parts }, total.estimatedBytes, total.exact, dryRun);
+  const line = summaryLine({ verb, parts }, total.estimatedBytes, total.exact, dryRun);
   return `In all, ${hostsCount(results)}: ${line.replace(/^Dry run: t/, 't').replace(/^T/, 't')}`;
 }
 

@@ -463,6 +463,10 @@ export interface RemovalTotalV1 {
   images: number;
   untagged: number;
   containers: number;
+  /** prune's other categories, summed (prune only). */
+  volumes?: number;
+  networks?: number;
+  buildCache?: number;
   estimatedBytes: number;
   reclaimedBytes: number;
   cachedBytes: number;
@@ -490,14 +494,24 @@ export function hostsDocument<V, R, T>(results: readonly HostResult<V>[], result
 }
 
 /** What rm's or prune's one-host documents add up to; `results` name the hosts that failed. */
-export function removalTotal(results: readonly HostResult<RemovalFieldsV2>[], dryRun: boolean): RemovalTotalV1 {
+export function removalTotal(results: readonly HostResult<RemovalFieldsV2 | PruneDocumentV1>[], dryRun: boolean): RemovalTotalV1 {
   const docs = results.flatMap((r) => (r.ok ? [r.value] : []));
   const sum = (f: (d: RemovalFieldsV2) => number): number => docs.reduce((s, d) => s + f(d), 0);
+  const prune = docs.filter((d): d is PruneDocumentV1 => 'volumes' in d);
+  const others =
+    prune.length > 0
+      ? {
+          volumes: prune.reduce((s, d) => s + d.volumes.length, 0),
+          networks: prune.reduce((s, d) => s + d.networks.length, 0),
+          buildCache: prune.reduce((s, d) => s + d.buildCache.length, 0),
+        }
+      : {};
   return {
     dryRun,
     images: sum((d) => d.images.filter((i) => i.action === 'delete' && !i.alreadyGone).length),
     untagged: sum((d) => d.images.filter((i) => i.action === 'untag' && !i.alreadyGone).length),
     containers: sum((d) => d.containers.length),
+    ...others,
     estimatedBytes: sum((d) => d.estimatedBytes),
     reclaimedBytes: sum((d) => d.reclaimedBytes),
     cachedBytes: sum((d) => d.cachedBytes),

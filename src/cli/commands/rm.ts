@@ -91,6 +91,7 @@ function oneHost(request: RemovalRequest, flags: Flags, finish: string, many: bo
   const saveDir = (ctx: CommandContext): string | undefined => (flags.save === undefined ? undefined : many ? join(flags.save, ctx.target.globals.context ?? '') : flags.save);
   return {
     what: 'images',
+    verb: 'delete',
     plan: async (ctx) => {
       const engine = await ctx.engine();
       const snapshot = await readSnapshot(engine, removalNeeds(request), { helperImage: flags.helper });
