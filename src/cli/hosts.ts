@@ -2,6 +2,7 @@
 // it (a target whose globals carry `--context NAME`, its own EngineClient), a few at a time. A host
 // that cannot be read does not stop the others: its result says why. A command runs its one-host
 // pipeline on each through onHosts, with a context of its own for that host.
+import { join } from 'node:path';
 import { hostsOutcome, pickContexts, type HostName, type HostResult } from '../core/hosts.js';
 import type { Outcome } from '../core/outcome.js';
 import { mapConcurrent } from '../docker/concurrency.js';
@@ -109,4 +110,10 @@ function hostStderr(stderr: Output, context: string, beforeWrite: () => void): O
 function errorOf(error: unknown): { message: string; hint?: string } {
   if (error instanceof TidyError) return { message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Where --save writes on the host `ctx` is for: DIR itself on one host, DIR/CONTEXT on one of many. */
+export function saveDirOn(ctx: CommandContext, save: string | undefined, many: boolean): string | undefined {
+  if (save === undefined) return undefined;
+  return many ? join(save, ctx.target.globals.context ?? '') : save;
 }

@@ -4,7 +4,6 @@ import { bytesMovedToBuildCache, sharesWithImages } from '../../core/build-cache
 import { outcomeOf, pruneOutcome, type PruneOutcome } from '../../core/outcome.js';
 import { planPrune, pruneNeeds, pruneSteps, type PrunePlan, type PruneRequest } from '../../core/plan-prune.js';
 import type { EngineClient } from '../../docker/engine.js';
-import { join } from 'node:path';
 import { imagesDeleted } from '../../core/plan-removal.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { reclaimedBytes } from '../../core/usage.js';
@@ -16,7 +15,7 @@ import { progressOn, registryProgressOn } from '../../render/progress.js';
 import { failureLines, isEmpty, planSummary, removedSummary, renderPruneOutcome, renderPrunePlan } from '../../render/prune.js';
 import { sanitize } from '../../render/text.js';
 import type { CommandContext, Handler } from '../command.js';
-import { hostsOf, wantsHosts } from '../hosts.js';
+import { hostsOf, saveDirOn, wantsHosts } from '../hosts.js';
 import { removeOnHosts, type OneHostRemoval } from '../removal-hosts.js';
 import { confirmRemoval } from '../confirm.js';
 import type { pruneOptions } from '../options.js';
@@ -77,7 +76,7 @@ export const run: Handler<typeof pruneOptions> = async (ctx, { flags }) => {
 
 /** prune's one-host pipeline, in the steps the many-host runner needs too (`many`: --save writes into DIR/CONTEXT). */
 function oneHost(request: PruneRequest, flags: Flags, finish: string, many: boolean): OneHostRemoval<Planned, Done> {
-  const saveDir = (ctx: CommandContext): string | undefined => (flags.save === undefined ? undefined : many ? join(flags.save, ctx.target.globals.context ?? '') : flags.save);
+  const saveDir = (ctx: CommandContext): string | undefined => saveDirOn(ctx, flags.save, many);
   return {
     what: 'anything',
     verb: 'remove',

@@ -12,12 +12,11 @@ import { readBuildCache, readSnapshot } from '../../docker/read-snapshot.js';
 import { askBeforeDeleting } from '../../docker/registry.js';
 import { TidyError, UsageError } from '../../errors.js';
 import { emptyPlan, requestOnHost } from '../../core/hosts.js';
-import { join } from 'node:path';
 import { rmDocument, type Freed } from '../../render/documents.js';
 import { progressOn, registryProgressOn } from '../../render/progress.js';
 import { goneLines, renderOutcome, renderPlan } from '../../render/removal.js';
 import type { CommandContext, Handler } from '../command.js';
-import { hostsOf, readHosts, wantsHosts } from '../hosts.js';
+import { hostsOf, readHosts, saveDirOn, wantsHosts } from '../hosts.js';
 import { removeOnHosts, type OneHostRemoval } from '../removal-hosts.js';
 import { confirmRemoval } from '../confirm.js';
 import type { rmOptions } from '../options.js';
@@ -88,7 +87,7 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
  * have it) and --save writes into DIR/CONTEXT.
  */
 function oneHost(request: RemovalRequest, flags: Flags, finish: string, many: boolean): OneHostRemoval<Planned, Done> {
-  const saveDir = (ctx: CommandContext): string | undefined => (flags.save === undefined ? undefined : many ? join(flags.save, ctx.target.globals.context ?? '') : flags.save);
+  const saveDir = (ctx: CommandContext): string | undefined => saveDirOn(ctx, flags.save, many);
   return {
     what: 'images',
     verb: 'delete',
