@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { hostsOutcome, orderAcrossHosts, pickContexts, totalDiskUsage, type HostResult } from '../../src/core/hosts.js';
+import { emptyPlan, hostsOutcome, orderAcrossHosts, pickContexts, requestOnHost, totalDiskUsage, type HostResult } from '../../src/core/hosts.js';
+import { planRemoval, type RemovalRequest } from '../../src/core/plan-removal.js';
 import { logUsage } from '../../src/core/logs.js';
 import { sortImages } from '../../src/core/select.js';
 import { analyzeImages, computeDiskUsage, listedImages, type ImageUsage } from '../../src/core/usage.js';
@@ -200,6 +201,9 @@ describe('the --json document over hosts', () => {
       false,
     );
     expect(total).toEqual({ dryRun: false, images: 2, untagged: 1, containers: 0, estimatedBytes: 150, reclaimedBytes: 150, cachedBytes: 0, exact: true, failedContexts: ['b', 'down'] });
+    // prune's documents: its other categories summed too.
+    const prune = { ...doc([], 10), schemaVersion: 1 as const, volumes: [{ name: 'v', anonymous: true, bytes: 5 }], networks: [], buildCache: [{ id: 'c', type: 'regular', shared: false, bytes: 5 }], notes: [], estimatedBytesByCategory: { containers: 0, images: 0, volumes: 5, buildCache: 5 } };
+    expect(removalTotal([{ host: hostA, ok: true, value: prune }, { host: hostB, ok: true, value: prune }], true)).toMatchObject({ dryRun: true, volumes: 2, networks: 0, buildCache: 2, estimatedBytes: 20 });
   });
 });
 
@@ -229,5 +233,39 @@ describe('how a run over hosts ends', () => {
     expect(hostsOutcome(0, ['ok', 'partial'])).toBe('partial');
     expect(hostsOutcome(1, ['interrupted'])).toBe('interrupted');
     expect(hostsOutcome(0, ['refused'])).toBe('refused');
+  });
+});
+
+describe("rm's request on one host of several", () => {
+  const base: RemovalRequest = { images: [], match: [], filter: {}, exclude: [], withContainers: false, includeLocal: true, save: false };
+  const tagged = a.images.find((i) => i.tags.length > 0)!;
+  const name = tagged.tags[0]!;
+
+  it('keeps the names this host has and says which it lacks', () => {
+    const { request, missing } = requestOnHost({ ...base, images: [name, 'nowhere/at-all:1'] }, a.images);
+    expect(request!.images).toEqual([name]);
+    expect(missing).toEqual(['nowhere/at-all:1']);
+    expect(planRemoval(a, request!).removals.map((r) => r.image.id)).toContain(tagged.id);
+  });
+
+  it('selects nothing on a host that has none of the names, even with a filter that alone would select every unused image', () => {
+    const { request, missing } = requestOnHost({ ...base, images: ['nowhere/at-all:1'], filter: { unused: true } }, a.images);
+    expect(request).toBeUndefined();
+    expect(missing).toEqual(['nowhere/at-all:1']);
+    // What the request without its names would have done on this host: every unused image.
+    expect(planRemoval(a, { ...base, filter: { unused: true } }).removals.length).toBeGreaterThan(0);
+    expect(emptyPlan()).toMatchObject({ removals: [], containers: [], estimatedBytes: 0 });
+  });
+
+  it('keeps --match when none of the names is here', () => {
+    const match = [{ source: '^x', test: (ref: string) => ref === name }];
+    const { request } = requestOnHost({ ...base, images: ['nowhere/at-all:1'], match }, a.images);
+    expect(request).toMatchObject({ images: [], match });
+  });
+
+  it('leaves a request without names as it is, and a malformed name an error on every host', () => {
+    const request = { ...base, filter: { dangling: true } };
+    expect(requestOnHost(request, a.images)).toEqual({ request, missing: [] });
+    expect(() => requestOnHost({ ...base, images: ['Bad//Name'] }, a.images)).toThrow(/invalid reference format/);
   });
 });
