@@ -8,6 +8,7 @@ import type { Outcome } from '../core/outcome.js';
 import { hostsDocument, removalTotal, type RemovalFieldsV2, type RemovalTotalV1 } from '../render/documents.js';
 import { hostError, hostHeading, hostsCount, renderHostBlocks } from '../render/hosts.js';
 import { bytesText, count, summaryLine } from '../render/removal.js';
+import { sanitizeLines } from '../render/text.js';
 import type { CommandContext } from './command.js';
 import { confirmRemoval } from './confirm.js';
 import { onHosts, outcomeOnHosts, type Host } from './hosts.js';
@@ -30,6 +31,8 @@ export interface OneHostRemoval<P, R> {
   /** The one-host --json document, planned (no `done`) or after. */
   document(plan: P, done?: R): RemovalFieldsV2;
   outcome(done: R): Outcome;
+  /** One line per failure, said on stderr by quiet runs (prune -q). */
+  failures?(done: R): string[];
 }
 
 /** The flags the runner heeds. */
@@ -86,6 +89,10 @@ export async function removeOnHosts<P, R>(
     show(JSON.stringify(hostsDocument(final, (v) => (v.done === undefined ? one.document(v.plan) : one.document(v.plan, v.done)), total)) + '\n');
   } else if (flags.quiet) {
     show(doneLine(final, total) + '\n');
+    // Quiet runs (cron) still say what failed, on stderr, by context.
+    for (const r of final) {
+      if (r.ok && r.value.done !== undefined) for (const line of one.failures?.(r.value.done) ?? []) ctx.stderr.write(sanitizeLines(`context "${r.host.context}": ${line}`) + '\n');
+    }
   } else {
     show('\n' + renderHostBlocks(final, (v) => (v.done === undefined ? 'Nothing removed.\n' : one.showOutcome(v.plan, v.done))) + '\n' + doneLine(final, total) + '\n');
   }

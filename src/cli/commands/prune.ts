@@ -115,6 +115,7 @@ function oneHost(request: PruneRequest, flags: Flags, finish: string, many: bool
     showOutcome: ({ plan }, { outcome, freed }) => renderPruneOutcome(plan, outcome, freed.reclaimedBytes, finish),
     document: ({ plan }, done) => pruneDocument(plan, done?.outcome, done?.freed ?? { reclaimedBytes: 0, cachedBytes: 0, finish }),
     outcome: ({ outcome }) => outcomeOf(outcome, failureLines(outcome).length),
+    failures: ({ outcome }) => failureLines(outcome),
   };
 }
 
