@@ -60,12 +60,8 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   const planned = await one.plan(ctx);
   const { plan } = planned;
   const show = (text: string): void => void ctx.stdout.write(text);
-  if (one.nothing(planned)) {
-    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish })) + '\n' : (plan.kept.length ? renderPlan(plan) + '\n' : goneLines(plan.gone)) + 'Nothing to remove.\n');
-    return 'ok';
-  }
-  if (flags.dryRun) {
-    show(flags.json ? JSON.stringify(rmDocument(plan, undefined, { reclaimedBytes: 0, cachedBytes: 0, finish })) + '\n' : renderPlan(plan, true));
+  if (one.nothing(planned) || flags.dryRun) {
+    show(flags.json ? JSON.stringify(one.document(planned)) + '\n' : one.showPlan(planned, true));
     return 'ok';
   }
   // The question is only ever asked about a plan the person at the terminal has seen: when the
@@ -77,7 +73,7 @@ export const run: Handler<typeof rmOptions> = async (ctx, { flags, args, given }
   // -> execute -> outcome
   const done = await one.carryOut(ctx, planned);
   // -> render
-  show(flags.json ? JSON.stringify(rmDocument(plan, done.outcome, done.freed)) + '\n' : '\n' + one.showOutcome(planned, done));
+  show(flags.json ? JSON.stringify(one.document(planned, done)) + '\n' : '\n' + one.showOutcome(planned, done));
   return one.outcome(done);
 };
 
