@@ -42,7 +42,9 @@ export function wantsHosts(ctx: CommandContext, flags: HostFlags, where: string)
  * asked anything.
  */
 export async function hostsOf(ctx: CommandContext, flags: HostFlags): Promise<Host[]> {
+  // A bad setting is said before docker is asked anything, as on one host.
   if (ctx.target.badTimeout) throw new UsageError(ctx.target.badTimeout);
+  if (ctx.target.badLogsVia) throw new UsageError(ctx.target.badLogsVia);
   const { listContexts } = await import('../docker/contexts.js');
   const { hosts, missing } = pickContexts(await listContexts(ctx.target), flags.allContexts ? undefined : flags.contexts.flat());
   if (missing.length) {

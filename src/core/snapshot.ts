@@ -131,6 +131,8 @@ export interface BuildCacheRecord {
 
 /** Everything one read of the daemon returned. */
 export interface Snapshot {
+  /** The daemon's name (GET /info's Name: its host's name, a Swarm node's name), when it was read. */
+  node?: string;
   images: Image[];
   containers: Container[];
   volumes: Volume[];

@@ -7,6 +7,14 @@ import { CancelledError, TidyError } from '../errors.js';
 import { describeDaemon, type DockerTarget } from './target.js';
 
 /**
+ * docker could not be started (not installed, not on PATH): docker tidy run on its own, in a
+ * container with only the daemon's socket, has no docker to reach other endpoints through.
+ */
+export class DockerNotFoundError extends TidyError {
+  override name = 'DockerNotFoundError';
+}
+
+/**
  * Turns what a failed docker process said into an error that names the fix. `cause`: execa's
  * error for the process (its `code` is set when docker could not be started at all).
  */
@@ -14,9 +22,13 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
   if (target.signal.aborted) return new CancelledError();
   const code = cause?.code;
   if (code === 'ENOENT') {
-    return new TidyError(
-      `docker binary not found: "${target.binary}"`,
-      'install the docker CLI, or put it on PATH',
+    // Only a plain local socket is reached without docker (engine.ts localSocket): say what needed it.
+    const connecting = command === 'docker system dial-stdio';
+    return new DockerNotFoundError(
+      `docker binary not found: "${target.binary}", which docker tidy needs ${connecting ? `to reach ${describeDaemon(target)}` : `for ${command}`}`,
+      connecting
+        ? 'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket without TLS (DOCKER_HOST=unix:///path/to/docker.sock, or /var/run/docker.sock when DOCKER_HOST is not set)'
+        : 'install the docker CLI, or put it on PATH',
       { cause },
     );
   }
@@ -64,6 +76,27 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
     );
   }
   return new TidyError(`${command} failed: ${firstLine(text) || (cause?.shortMessage ?? 'unknown error')}`, undefined, { cause });
+}
+
+/**
+ * Why the daemon's local socket (`url`) could not be used, in the words of the docker CLI's own
+ * error, when there is no docker to try it instead. `failure`: the connection's error, whose cause
+ * is the system's (ENOENT, ECONNREFUSED, EACCES).
+ */
+export function socketError(target: DockerTarget, url: string, failure: Error): TidyError {
+  const cause = (failure.cause ?? failure) as NodeJS.ErrnoException;
+  if (cause.code === 'EACCES' || cause.code === 'EPERM') {
+    return new TidyError(
+      `permission denied while connecting to ${describeDaemon(target, url)}`,
+      'add your user to the "docker" group (sudo usermod -aG docker "$USER", then log in again), or run with sudo; in a container, run as root or with --group-add set to the socket\'s group',
+      { cause },
+    );
+  }
+  return new TidyError(
+    `cannot connect to ${describeDaemon(target, url)}: ${cause.message}`,
+    'is the daemon running? check DOCKER_HOST; in a container, mount the socket (docker run -v /var/run/docker.sock:/var/run/docker.sock ...)',
+    { cause },
+  );
 }
 
 function dialedAddress(stderr: string): string | undefined {

@@ -17,7 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ExecaError } from 'execa';
 import * as z from 'zod/mini';
 import { CancelledError, TidyError } from '../errors.js';
-import { classifyDockerFailure, dockerOutput, spawnDocker, timeoutError } from './cli.js';
+import { classifyDockerFailure, DockerNotFoundError, dockerOutput, socketError, spawnDocker, timeoutError } from './cli.js';
 import { describeDaemon, type DockerTarget } from './target.js';
 
 /** The oldest Engine API we speak: Docker 19.03. */
@@ -122,9 +122,13 @@ export class EngineClient {
       // Only a socket that could not be used (refused, missing, permission denied), not a daemon
       // that does not answer: docker may still reach it, and if not, says why in its own words.
       if (this.socket === undefined || this.failure === undefined) throw error;
+      const [direct, url] = [this.failure, this.socket.url];
       this.socket = undefined;
       this.failure = undefined;
-      ping = await this.send('GET', '/_ping', 'ping the Docker daemon');
+      ping = await this.send('GET', '/_ping', 'ping the Docker daemon').catch((viaDocker: unknown) => {
+        // No docker to try (docker tidy on its own, in a container): the socket's own error says why.
+        throw viaDocker instanceof DockerNotFoundError ? socketError(this.target, url, direct) : viaDocker;
+      });
     }
     const { headers } = ping;
     const version = String(headers['api-version'] ?? '');

@@ -63,7 +63,14 @@ interface Target {
 export interface LogsRequest {
   settings: boolean;
   helperImage?: string | undefined;
+  /** The daemon's /info answer, when it was read already. */
+  info?: SystemInfo;
+  /** The files read here already (readAllHere), when settings are not asked for. */
+  here?: LocalRead;
 }
+
+/** Log files read on this machine, by container ID, and which container directories were there; or why they could not be. */
+export type LocalRead = { files: Map<string, LogFile[]>; present: Set<string> } | { unavailable: string; permission: boolean };
 
 /**
  * Reads the sizes of every container's log files and, when asked, its log settings. `helpers`
@@ -79,7 +86,7 @@ export async function readContainerLogs(
 ): Promise<LogsRead> {
   const warnings: string[] = [];
   const [info, inspected] = await Promise.all([
-    client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info')),
+    request.info ?? client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info')),
     request.settings ? mapConcurrent(listed, INSPECT_CONCURRENCY, (c) => inspectIfPresent(client, c.id)) : undefined,
   ]);
   const root = info.DockerRootDir;
@@ -112,7 +119,7 @@ export async function readContainerLogs(
   let permission = false;
   if (via === 'helper') here = 'DOCKER_TIDY_LOGS_VIA=helper';
   else {
-    const local = readHere(root, targets);
+    const local = ofTargets(root, targets, inspected ? undefined : request.here);
     if ('files' in local) return done({ via: 'local' }, local.files);
     here = local.unavailable;
     permission = local.permission;
@@ -147,11 +154,46 @@ async function inspectIfPresent(client: EngineClient, id: string): Promise<Conta
 }
 
 /**
- * The files' sizes read on this machine, or why they cannot be (the daemon is elsewhere, or they
- * are not readable here). Synchronous calls: nothing else is in flight by now, and a directory a
- * container is thousands of times faster so than through the thread pool.
+ * Every container directory's log files under the daemon's data root, read on this machine before
+ * the container list is in (plain sizes, without settings: each json-file log is where docker puts
+ * it), so that the reading overlaps the daemon's answers (on 1,000 containers, about 50 ms).
  */
-function readHere(root: string, targets: readonly Target[]): { files: Map<string, LogFile[]> } | { unavailable: string; permission: boolean } {
+export function readAllHere(root: string): LocalRead {
+  const base = join(root, 'containers');
+  let ids: string[];
+  try {
+    if (!root || !statSync(base).isDirectory()) return { unavailable: `the daemon's data root ${root} is not on this machine`, permission: false };
+    ids = readdirSync(base);
+  } catch (error) {
+    return unreadable(error, base, root);
+  }
+  return readHere(root, ids.map((id) => ({ id, logPath: join(base, id, `${id}-json.log`) })));
+}
+
+/**
+ * The files of these containers: those read already (`early`), the others now (a container created
+ * since). None of them here means this machine's directory is another daemon's.
+ */
+function ofTargets(root: string, targets: readonly Target[], early?: LocalRead): LocalRead {
+  if (early && !('files' in early)) return early;
+  const late = targets.filter((t) => !early?.present.has(t.id));
+  const now = late.length ? readHere(root, late) : { files: new Map<string, LogFile[]>(), present: new Set<string>() };
+  if (!('files' in now)) return now;
+  const ids = new Set(targets.map((t) => t.id));
+  const present = new Set([...(early?.present ?? [])].filter((id) => ids.has(id)).concat([...now.present]));
+  if (present.size === 0) {
+    return { unavailable: `the daemon's data root ${root} is not on this machine (${join(root, 'containers')} here holds none of its containers)`, permission: false };
+  }
+  const files = new Map([...(early?.files ?? [])].filter(([id]) => ids.has(id)).concat([...now.files]));
+  return { files, present };
+}
+
+/**
+ * The files' sizes read on this machine, or why they cannot be (the daemon is elsewhere, or they
+ * are not readable here). Synchronous calls: a directory a container is thousands of times faster
+ * so than through the thread pool.
+ */
+function readHere(root: string, targets: readonly Target[]): LocalRead {
   const base = join(root, 'containers');
   try {
     if (!root || !statSync(base).isDirectory()) return { unavailable: `the daemon's data root ${root} is not on this machine`, permission: false };
@@ -159,7 +201,7 @@ function readHere(root: string, targets: readonly Target[]): { files: Map<string
     return unreadable(error, base, root);
   }
   const files = new Map<string, LogFile[]>();
-  let found = 0;
+  const present = new Set<string>();
   for (const t of targets) {
     const dir = join(base, t.id);
     // The json-file log is where LogPath says (beside the container's other files, on every engine).
@@ -167,7 +209,7 @@ function readHere(root: string, targets: readonly Target[]): { files: Map<string
     const logName = t.logPath ? basename(t.logPath) : '';
     try {
       const names = readdirSync(dir);
-      found += 1;
+      present.add(t.id);
       const nameHere = logDir === dir ? logName : '';
       const paths = names.filter((n) => isLogFile(n, nameHere));
       if (names.includes('local-logs')) paths.push(...readdirSync(join(dir, 'local-logs')).map((n) => `local-logs/${n}`));
@@ -180,9 +222,7 @@ function readHere(root: string, targets: readonly Target[]): { files: Map<string
       return unreadable(error, dir, root);
     }
   }
-  // Not one of the daemon's containers is here: this machine's directory is another daemon's.
-  if (found === 0) return { unavailable: `the daemon's data root ${root} is not on this machine (${base} here holds none of its containers)`, permission: false };
-  return { files };
+  return { files, present };
 }
 
 // Each file's size (a file that went between the listing and its stat, in a rotation, is left out).

@@ -9,7 +9,7 @@ import { isActive, type BuildCacheRecord, type Container, type Image, type Layer
 import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
 import { LayerCache, layerCachePath } from './layer-cache.js';
-import { readContainerLogs } from './logs.js';
+import { readAllHere, readContainerLogs, type LocalRead } from './logs.js';
 import { isHelperContainer } from '../core/logs.js';
 import { CancelledError } from '../errors.js';
 import {
@@ -51,7 +51,12 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   client.setConnections(3);
   const dfRead = options.usage ? readSystemDf(client) : undefined;
   const imagesRead = readImageList(client);
-  const storeRead = readImageStore(client);
+  const infoRead = client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info'));
+  const storeRead = infoRead.then(imageStoreFrom);
+  // Plain log sizes (no settings): every container directory's files are read here while the
+  // daemon still computes its answers. Read by readLogsInto, which says what a failure means.
+  const logsHere = options.logs && !options.logSettings && client.target.logsVia !== 'helper' ? infoRead.then((info) => readAllHere(info.DockerRootDir)) : undefined;
+  logsHere?.catch(() => undefined);
   const othersRead = dfRead ? undefined : readOthers(client, options.usage, options.buildCache === true);
   const cache = new LayerCache(layerCachePath(client.target.env, endpointKey(client)));
   // The images' layers are read as soon as their list and the store are known, while the rest still comes.
@@ -73,8 +78,9 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
       warnings.push(`${error.message}; container and volume sizes are unknown (shown as estimates)`);
     }
   }
-  const [listed, imageStore, read, others] = await inOrder([
+  const [listed, info, imageStore, read, others] = await inOrder([
     imagesRead,
+    infoRead,
     storeRead,
     layersRead,
     df ? { containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache } : (othersRead ?? readOthers(client, options.usage, true)),
@@ -89,11 +95,14 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   const inspects = read.inspects;
 
   const snapshot = snapshotFrom({ images, containers, volumes, buildCache, layersSize }, layers, df !== undefined, imageStore, own);
+  snapshot.node = info.Name;
   // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
   const helpers = snapshot.containers.filter(isHelperContainer);
   if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
-  const containerInspects = options.logs ? await readLogsInto(client, snapshot, helpers, options, logOptions, warnings) : new Map<string, ContainerInspect>();
+  const containerInspects = options.logs
+    ? await readLogsInto(client, snapshot, helpers, options, { ...logOptions, info: await infoRead, here: logsHere }, warnings)
+    : new Map<string, ContainerInspect>();
   if (warnings.length) snapshot.warnings = warnings;
   const [networks] = await Promise.all([
     options.networks ? client.getJson('/networks', 'GET /networks').then((raw) => expectShape(z.array(NetworkSummary), raw, 'GET /networks')) : undefined,
@@ -160,12 +169,6 @@ function readImageList(client: EngineClient): Promise<ImageSummary[]> {
  * classic graph-driver store. Not guessed from sizes: an image without history (docker load of
  * an OCI image made by other tools) does not make a classic daemon look like containerd.
  */
-async function readImageStore(client: EngineClient): Promise<'classic' | 'containerd'> {
-  const info = expectShape(SystemInfo, await client.getJson('/info', 'GET /info'), 'GET /info');
-  return imageStoreFrom(info);
-}
-
-/** The store named by an /info answer (pure). */
 export function imageStoreFrom(info: SystemInfo): 'classic' | 'containerd' {
   const snapshotter = info.DriverStatus.some(([key, value]) => key === 'driver-type' && value === 'io.containerd.snapshotter.v1');
   return snapshotter ? 'containerd' : 'classic';
@@ -462,11 +465,12 @@ async function readLogsInto(
   snapshot: Snapshot,
   helpers: readonly Container[],
   needs: SnapshotNeeds,
-  options: LogOptions,
+  options: LogOptions & { info: SystemInfo; here: Promise<LocalRead> | undefined },
   warnings: string[],
 ): Promise<Map<string, ContainerInspect>> {
   try {
-    const read = await readContainerLogs(client, snapshot.containers, helpers, snapshot.images, { settings: needs.logSettings === true, helperImage: options.helperImage });
+    const request = { settings: needs.logSettings === true, helperImage: options.helperImage, info: options.info, here: await options.here };
+    const read = await readContainerLogs(client, snapshot.containers, helpers, snapshot.images, request);
     for (const c of snapshot.containers) {
       const log = read.logs.get(c.id);
       if (log) c.log = log;

@@ -12,6 +12,16 @@ import type { RemoteCopy } from '../core/remote-copy.js';
 import type { BuildCacheRecord, Container, Volume } from '../core/snapshot.js';
 import type { DiskUsage, ImageUsage, UsageSection } from '../core/usage.js';
 
+/**
+ * Which daemon a document is about: GET /info's Name, the host name of the machine the daemon runs
+ * on (a Swarm node's name). Added within each document's version (an addition: no field changed
+ * meaning or went away), so that documents from many hosts (a Swarm global job's logs) say whose
+ * they are.
+ */
+export interface OnNodeV1 {
+  node: string;
+}
+
 /** An image as `images`, `unused` and `df -v` print it. */
 export interface ImageEntryV1 {
   id: string;
@@ -32,13 +42,13 @@ export interface ImageEntryV1 {
 }
 
 /** `images --json`. */
-export interface ImagesDocumentV1 {
+export interface ImagesDocumentV1 extends OnNodeV1 {
   schemaVersion: 1;
   images: ImageEntryV1[];
 }
 
 /** `unused --json`: the images, what removing them all frees, and why one frees nothing alone. */
-export interface UnusedDocumentV1 {
+export interface UnusedDocumentV1 extends OnNodeV1 {
   schemaVersion: 1;
   images: (ImageEntryV1 & { note?: string })[];
   reclaimableBytes: number;
@@ -118,7 +128,7 @@ export interface LogSectionV1 extends LogReadingV1 {
 }
 
 /** `df --json`. */
-export interface DfDocumentV1 {
+export interface DfDocumentV1 extends OnNodeV1 {
   schemaVersion: 1;
   images: UsageSectionV1<ImageEntryV1>;
   containers: UsageSectionV1<ContainerEntryV1>;
@@ -128,7 +138,7 @@ export interface DfDocumentV1 {
 }
 
 /** `logs --json`: every container's log, largest first, and what would cap the ones without a cap. */
-export interface LogsDocumentV1 extends LogReadingV1 {
+export interface LogsDocumentV1 extends LogReadingV1, OnNodeV1 {
   schemaVersion: 1;
   containers: LogEntryV1[];
   /** All log bytes, and those of stopped containers (removed with them); null when unknown. */
@@ -185,7 +195,7 @@ export interface FailedEntryV2 {
 }
 
 /** What rm and prune both say. */
-export interface RemovalFieldsV2 {
+export interface RemovalFieldsV2 extends OnNodeV1 {
   dryRun: boolean;
   containers: RemovedContainerV2[];
   images: RemovedImageV2[];
@@ -251,14 +261,15 @@ export function imageEntry(u: ImageUsage): ImageEntryV1 {
 }
 
 /** `images --json`. */
-export function imagesDocument(images: readonly ImageUsage[]): ImagesDocumentV1 {
-  return { schemaVersion: 1, images: images.map(imageEntry) };
+export function imagesDocument(images: readonly ImageUsage[], node: string | undefined): ImagesDocumentV1 {
+  return { schemaVersion: 1, node: node ?? '', images: images.map(imageEntry) };
 }
 
 /** `unused --json`. */
-export function unusedDocument(images: readonly ImageUsage[], notes: ReadonlyMap<string, string>, reclaimableBytes: number): UnusedDocumentV1 {
+export function unusedDocument(images: readonly ImageUsage[], notes: ReadonlyMap<string, string>, reclaimableBytes: number, node: string | undefined): UnusedDocumentV1 {
   return {
     schemaVersion: 1,
+    node: node ?? '',
     images: images.map((u) => (notes.has(u.image.id) ? { ...imageEntry(u), note: notes.get(u.image.id)! } : imageEntry(u))),
     reclaimableBytes,
     exact: images.every((u) => u.exact),
@@ -308,9 +319,10 @@ export function logSection(logs: LogUsage, verbose: boolean): LogSectionV1 {
 }
 
 /** `logs --json`. */
-export function logsDocument(logs: LogUsage, advice: LogAdvice): LogsDocumentV1 {
+export function logsDocument(logs: LogUsage, advice: LogAdvice, node: string | undefined): LogsDocumentV1 {
   return {
     schemaVersion: 1,
+    node: node ?? '',
     containers: logs.items.map(logEntry),
     sizeBytes: logs.sizeBytes,
     reclaimableBytes: logs.reclaimableBytes,
@@ -323,7 +335,7 @@ export function logsDocument(logs: LogUsage, advice: LogAdvice): LogsDocumentV1 
 }
 
 /** `df --json`, with `items` when verbose. */
-export function dfDocument(usage: DiskUsage, logs: LogUsage, verbose: boolean): DfDocumentV1 {
+export function dfDocument(usage: DiskUsage, logs: LogUsage, verbose: boolean, node: string | undefined): DfDocumentV1 {
   const section = <T, I>(s: UsageSection<T>, item: (t: T) => I): UsageSectionV1<I> => ({
     total: s.total,
     active: s.active,
@@ -334,6 +346,7 @@ export function dfDocument(usage: DiskUsage, logs: LogUsage, verbose: boolean): 
   });
   return {
     schemaVersion: 1,
+    node: node ?? '',
     images: section(usage.images, imageEntry),
     containers: section(usage.containers, containerEntry),
     volumes: section(usage.volumes, volumeEntry),
@@ -372,10 +385,11 @@ export function finishCommand(left: readonly PlannedRemoval[], finish: string): 
   return `${finish} ${left.map((r) => r.image.id).join(' ')}`;
 }
 
-function removalFields(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed): RemovalFieldsV2 {
+function removalFields(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed, node: string | undefined): RemovalFieldsV2 {
   const left = outcome ? leftToDelete(plan.removals, outcome) : [];
   const containersRemoved = outcome ? new Set(outcome.containersRemoved) : undefined;
   return {
+    node: node ?? '',
     dryRun: outcome === undefined,
     containers: plan.containers.filter((c) => !containersRemoved || containersRemoved.has(c.name)).map(removedContainer),
     images: outcome ? outcome.removed.map(({ removal, alreadyGone }) => removedImage(removal, alreadyGone)) : plan.removals.map((r) => removedImage(r)),
@@ -397,14 +411,14 @@ function removalFields(plan: RemovalPlan, outcome: RemovalOutcome | undefined, f
 }
 
 /** `rm --json`: the plan on a dry run, what was done after a real one. */
-export function rmDocument(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed): RmDocumentV2 {
-  return { schemaVersion: 2, ...removalFields(plan, outcome, freed), ...(plan.gone.length ? { alreadyGone: plan.gone } : {}) };
+export function rmDocument(plan: RemovalPlan, outcome: RemovalOutcome | undefined, freed: Freed, node: string | undefined): RmDocumentV2 {
+  return { schemaVersion: 2, ...removalFields(plan, outcome, freed, node), ...(plan.gone.length ? { alreadyGone: plan.gone } : {}) };
 }
 
 /** `prune --json`: the plan on a dry run, what was removed after a real one. */
-export function pruneDocument(plan: PrunePlan, outcome: PruneOutcome | undefined, freed: Freed): PruneDocumentV1 {
+export function pruneDocument(plan: PrunePlan, outcome: PruneOutcome | undefined, freed: Freed, node: string | undefined): PruneDocumentV1 {
   const had = <T>(list: readonly T[], done: readonly T[] | undefined): readonly T[] => (done ? list.filter((x) => done.includes(x)) : list);
-  const fields = removalFields(plan.removal, outcome?.removal, freed);
+  const fields = removalFields(plan.removal, outcome?.removal, freed, node);
   const released = new Set(plan.releasedBuildCache);
   return {
     schemaVersion: 1,

@@ -204,7 +204,10 @@ describeE2E('usage errors and failures', () => {
   it('says so when the docker binary is missing', async () => {
     const r = await run(world.exe!, ['df'], userEnv({ DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: '/nonexistent/docker', DOCKER_HOST: THROUGH_DOCKER }));
     expect(r).toMatchObject({ code: 1, stdout: '' });
-    expect(r.stderr).toBe('docker binary not found: "/nonexistent/docker"\ninstall the docker CLI, or put it on PATH\n');
+    expect(r.stderr).toBe(
+      `docker binary not found: "/nonexistent/docker", which docker tidy needs to reach the Docker daemon (DOCKER_HOST=${THROUGH_DOCKER})\n` +
+        'install the docker CLI, or put it on PATH; without it docker tidy reaches only a local socket without TLS (DOCKER_HOST=unix:///path/to/docker.sock, or /var/run/docker.sock when DOCKER_HOST is not set)\n',
+    );
   });
 
   it.each([

@@ -72,13 +72,17 @@ const fixture = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixture
 };
 const df = expectShape(SystemDf, fixture.systemDf, 'GET /system/df');
 const images = expectShape(z.array(ImageSummary), fixture.images, 'GET /images/json');
-const store = imageStoreFrom(expectShape(SystemInfo, fixture.info, 'GET /info'));
+const info = expectShape(SystemInfo, fixture.info, 'GET /info');
+const store = imageStoreFrom(info);
 const snapshot = snapshotFrom(
   { images, containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache, layersSize: df.LayersSize },
   images.map((i) => layersFrom(fixture.perImage[i.Id]!.inspect, fixture.perImage[i.Id]!.history, i.Id, i.Size, store)),
   true,
   store,
 );
+// The daemon's name, as readSnapshot keeps it from /info's Name (the fixtures keep only /info's
+// store part: a name is a machine's, not an engine's).
+const node = 'ci-runner-3';
 // Logs as the reader attaches them: a capped json-file log with a rotated file, an uncapped one,
 // the local driver's files, and a container whose driver keeps no file.
 snapshot.logs = { via: 'local' };
@@ -99,14 +103,25 @@ const done = (n: number): StepResult[] => Array.from({ length: n }, () => ({ sta
 const freed = { reclaimedBytes: 1, cachedBytes: 0, finish: 'docker tidy rm -f' };
 
 describe('--json documents keep the shape of their schema version', () => {
+  it('name the daemon they are about (GET /info Name), first after schemaVersion', () => {
+    const docs = [
+      dfDocument(computeDiskUsage(snapshot), logUsage(snapshot), false, node),
+      imagesDocument(listedImages(analyzeImages(snapshot)), node),
+      unusedDocument([], new Map(), 0, node),
+      rmDocument(planRemoval(snapshot, { images: [], match: [], filter: { unused: true }, exclude: [], withContainers: false, includeLocal: false, save: false }), undefined, freed, node),
+    ];
+    for (const doc of docs) expect(Object.keys(doc).slice(0, 2)).toEqual(['schemaVersion', 'node']);
+    for (const doc of docs) expect(doc.node).toBe(node);
+  });
+
   it('df', () => {
-    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), logUsage(snapshot), true);
+    const doc: DfDocumentV1 = dfDocument(computeDiskUsage(snapshot), logUsage(snapshot), true, node);
     expectShapeOf('df', doc);
   });
 
   it('logs', () => {
     const logs = logUsage(snapshot);
-    const doc: LogsDocumentV1 = logsDocument(logs, logAdvice(logs.items));
+    const doc: LogsDocumentV1 = logsDocument(logs, logAdvice(logs.items), node);
     expectShapeOf('logs', doc);
     expect(doc.containers.map((c) => c.rotation)).toContainEqual({ maxSize: 10 * 1024 * 1024, maxFile: 3 });
     expect(doc.containers.map((c) => c.rotation)).toContainEqual(null);
@@ -114,18 +129,18 @@ describe('--json documents keep the shape of their schema version', () => {
 
   it('images and unused', () => {
     const listed = listedImages(analyzeImages(asked));
-    const imagesDoc: ImagesDocumentV1 = imagesDocument(listed);
+    const imagesDoc: ImagesDocumentV1 = imagesDocument(listed, node);
     expectShapeOf('images', imagesDoc);
     const unused = listed.filter((u) => u.unused);
-    const unusedDoc: UnusedDocumentV1 = unusedDocument(unused, new Map([[unused[0]!.image.id, 'frees 0 bytes alone']]), 5);
+    const unusedDoc: UnusedDocumentV1 = unusedDocument(unused, new Map([[unused[0]!.image.id, 'frees 0 bytes alone']]), 5, node);
     expectShapeOf('unused', unusedDoc);
   });
 
   it('rm, planned and done', () => {
     const plan = planRemoval(answered(1), { images: [], match: [], filter: { unused: true }, exclude: [], withContainers: false, includeLocal: false, save: false });
     const steps = removalSteps(plan);
-    const planned: RmDocumentV2 = rmDocument(plan, undefined, freed);
-    const after: RmDocumentV2 = rmDocument(plan, removalOutcome(plan, steps, done(steps.length), false), freed);
+    const planned: RmDocumentV2 = rmDocument(plan, undefined, freed, node);
+    const after: RmDocumentV2 = rmDocument(plan, removalOutcome(plan, steps, done(steps.length), false), freed, node);
     expectShapeOf('rm', planned);
     expectShapeOf('rm', after);
   });
@@ -144,8 +159,8 @@ describe('--json documents keep the shape of their schema version', () => {
       keepUnder: 1,
     });
     const steps = pruneSteps(plan, false);
-    const planned: PruneDocumentV1 = pruneDocument(plan, undefined, freed);
-    const after: PruneDocumentV1 = pruneDocument(plan, pruneOutcome(plan, steps, done(steps.length), false), freed);
+    const planned: PruneDocumentV1 = pruneDocument(plan, undefined, freed, node);
+    const after: PruneDocumentV1 = pruneDocument(plan, pruneOutcome(plan, steps, done(steps.length), false), freed, node);
     expectShapeOf('prune', planned);
     expectShapeOf('prune', after);
     // The sweep's own figures, every category in them.

@@ -158,7 +158,7 @@ describe('the --json document over hosts', () => {
 
   it('df: each host its one-host document, an unreachable one its error, and the total of those read', () => {
     const total = totalDiskUsage([a, b].map((s) => ({ usage: computeDiskUsage(s), logs: logUsage(s) })));
-    const doc: DfHostsDocumentV1 = hostsDocument(results, (s) => dfDocument(computeDiskUsage(s), logUsage(s), false), total);
+    const doc: DfHostsDocumentV1 = hostsDocument(results, (s) => dfDocument(computeDiskUsage(s), logUsage(s), false, 'node-a'), total);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.contexts.map((c) => [c.context, c.endpoint, c.ok])).toEqual([
       ['a', 'unix:///a.sock', true],
@@ -166,7 +166,7 @@ describe('the --json document over hosts', () => {
       ['b', 'ssh://ci@build-2', true],
     ]);
     const first = doc.contexts[0]!;
-    expect(first.ok && first.result).toEqual(dfDocument(computeDiskUsage(a), logUsage(a), false));
+    expect(first.ok && first.result).toEqual(dfDocument(computeDiskUsage(a), logUsage(a), false, 'node-a'));
     expect(doc.contexts[1]).toEqual({ context: 'down', endpoint: 'unix:///nothing.sock', ok: false, error: { message: 'cannot connect to the Docker daemon', hint: 'is the daemon running?' } });
     expect(doc.total.images.sizeBytes).toBe(computeDiskUsage(a).images.sizeBytes + computeDiskUsage(b).images.sizeBytes);
     // One JSON document, as printed.
@@ -174,13 +174,14 @@ describe('the --json document over hosts', () => {
   });
 
   it('images: each host its own images document', () => {
-    const doc: ImagesHostsDocumentV1 = hostsDocument(results, (s) => imagesDocument(listed(s)), { images: listed(a).length + listed(b).length });
+    const doc: ImagesHostsDocumentV1 = hostsDocument(results, (s) => imagesDocument(listed(s), 'node-a'), { images: listed(a).length + listed(b).length });
     const second = doc.contexts[2]!;
     expect(second.ok && second.result.images.map((i) => i.id)).toEqual(listed(b).map((u) => u.image.id));
   });
 
   it("rm and prune's total adds up the hosts' documents and names the hosts that failed", () => {
     const doc = (images: { action: 'delete' | 'untag' }[], bytes: number, failed = 0) => ({
+      node: 'node-a',
       dryRun: false,
       containers: [],
       images: images.map((i, n) => ({ id: `sha256:${n}`, tags: [], bytes: 1, remoteCopy: null, ...i })),

@@ -1,6 +1,9 @@
 // Container logs in the pure core: which files are a log's, how each driver rotates, df's row,
 // the advice for uncapped logs, the helper's answer and image choice, and the bytes rm and prune
 // count for the containers they remove.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   containerBytes,
@@ -20,7 +23,7 @@ import { planPrune, type PruneRequest } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
 import type { Container, Snapshot } from '../../src/core/snapshot.js';
 import { reclaimedBytes } from '../../src/core/usage.js';
-import { demultiplex } from '../../src/docker/logs.js';
+import { demultiplex, readAllHere } from '../../src/docker/logs.js';
 import { container, image } from './builders.js';
 
 const ID = 'a'.repeat(64);
@@ -92,6 +95,35 @@ describe('which files are a log', () => {
 
   it('a container without LogPath has no json-file log to match', () => {
     expect(isLogFile(`${ID}-json.log`, '')).toBe(false);
+  });
+});
+
+describe('reading the files on this machine before the container list is in', () => {
+  it("takes each container directory's log files as docker names them, and nothing else", () => {
+    const root = mkdtempSync(join(tmpdir(), 'tidy-logs-'));
+    try {
+      const dir = (id: string, files: Record<string, number>): void => {
+        mkdirSync(join(root, 'containers', id, 'local-logs'), { recursive: true });
+        for (const [name, bytes] of Object.entries(files)) writeFileSync(join(root, 'containers', id, name), Buffer.alloc(bytes));
+      };
+      dir(ID, { [`${ID}-json.log`]: 120, [`${ID}-json.log.1`]: 300, 'config.v2.json': 50, 'hostname': 7 });
+      dir(ID2, { 'local-logs/container.log': 40 });
+      const read = readAllHere(root);
+      expect('files' in read && Object.fromEntries(read.files)).toEqual({
+        [ID]: [
+          { path: `${ID}-json.log`, bytes: 120 },
+          { path: `${ID}-json.log.1`, bytes: 300 },
+        ],
+        [ID2]: [{ path: 'local-logs/container.log', bytes: 40 }],
+      });
+      expect('present' in read && [...read.present].sort()).toEqual([ID, ID2]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a data root that is not on this machine is said to be so', () => {
+    expect(readAllHere(join(tmpdir(), 'tidy-no-such-root'))).toEqual({ unavailable: expect.stringContaining('is not on this machine'), permission: false });
   });
 });
 

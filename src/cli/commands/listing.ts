@@ -49,7 +49,7 @@ export async function runListing(ctx: CommandContext, { flags, args, given }: Pa
   const reclaimable = reclaimableBytes(snapshot, new Set(shown.map((u) => u.image.id)));
   const notes = unusedOnly ? notesFor(shown, all) : undefined;
   if (flags.json) {
-    ctx.stdout.write(JSON.stringify(notes ? unusedDocument(shown, notes, reclaimable) : imagesDocument(shown)) + '\n');
+    ctx.stdout.write(JSON.stringify(notes ? unusedDocument(shown, notes, reclaimable, snapshot.node) : imagesDocument(shown, snapshot.node)) + '\n');
     return 'ok';
   }
   let out = renderImageTable(shown, ctx.now, { ...(notes ? { notes } : {}), ...tableOptions(flags, filter) });
@@ -98,8 +98,8 @@ async function listOnHosts(ctx: CommandContext, hosts: Host[], flags: Flags, fil
   if (flags.json) {
     const part = (v: Listed) => parts.get(v)!;
     const doc: ImagesHostsDocumentV1 | UnusedHostsDocumentV1 = unusedOnly
-      ? hostsDocument(results, (v) => unusedDocument(part(v).shown, part(v).notes, part(v).reclaimable), { images: order.length, reclaimableBytes: reclaimable, exact })
-      : hostsDocument(results, (v) => imagesDocument(part(v).shown), { images: order.length });
+      ? hostsDocument(results, (v) => unusedDocument(part(v).shown, part(v).notes, part(v).reclaimable, v.snapshot.node), { images: order.length, reclaimableBytes: reclaimable, exact })
+      : hostsDocument(results, (v) => imagesDocument(part(v).shown, v.snapshot.node), { images: order.length });
     ctx.stdout.write(JSON.stringify(doc) + '\n');
     return outcomeOnHosts(results);
   }

@@ -17,6 +17,6 @@ export const run: Handler<typeof logsOptions> = async (ctx, { flags }) => {
   const logs = logUsage(snapshot);
   const advice = logAdvice(logs.items);
   // -> render (nothing to execute: a listing).
-  ctx.stdout.write(flags.json ? JSON.stringify(logsDocument(logs, advice)) + '\n' : renderLogs(logs, advice));
+  ctx.stdout.write(flags.json ? JSON.stringify(logsDocument(logs, advice, snapshot.node)) + '\n' : renderLogs(logs, advice));
   return 'ok';
 };

@@ -113,7 +113,7 @@ function oneHost(request: PruneRequest, flags: Flags, finish: string, many: bool
       return { outcome, freed: freedBy(snapshot, plan, outcome, finish) };
     },
     showOutcome: ({ plan }, { outcome, freed }) => renderPruneOutcome(plan, outcome, freed.reclaimedBytes, finish),
-    document: ({ plan }, done) => pruneDocument(plan, done?.outcome, done?.freed ?? { reclaimedBytes: 0, cachedBytes: 0, finish }),
+    document: ({ plan, snapshot }, done) => pruneDocument(plan, done?.outcome, done?.freed ?? { reclaimedBytes: 0, cachedBytes: 0, finish }, snapshot.node),
     outcome: ({ outcome }) => outcomeOf(outcome, failureLines(outcome).length),
     failures: ({ outcome }) => failureLines(outcome),
   };

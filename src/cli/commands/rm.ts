@@ -112,7 +112,7 @@ function oneHost(request: RemovalRequest, flags: Flags, finish: string, many: bo
       return { outcome, freed: await measureFreed(engine, snapshot, plan, outcome, finish) };
     },
     showOutcome: ({ plan }, { outcome, freed }) => renderOutcome(plan, outcome, freed.reclaimedBytes, freed.cachedBytes, finish),
-    document: ({ plan }, done) => rmDocument(plan, done?.outcome, done?.freed ?? { reclaimedBytes: 0, cachedBytes: 0, finish }),
+    document: ({ plan, snapshot }, done) => rmDocument(plan, done?.outcome, done?.freed ?? { reclaimedBytes: 0, cachedBytes: 0, finish }, snapshot.node),
     outcome: ({ outcome }) => outcomeOf(outcome, outcome.failed.length + outcome.containerFailures.length),
   };
 }
