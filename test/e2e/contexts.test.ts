@@ -2,11 +2,11 @@
 // world daemon, a second private daemon of another engine, and a context whose socket does not
 // exist, each as a docker context in the test's own DOCKER_CONFIG. Each host's figures are checked
 // against that host's own daemon; rm removes on both daemons and is checked on both.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assertPrivateDaemon, startDaemon, type TestDaemon } from '../support/daemon.js';
-import { describeE2E, docker, engine, run, scratchDir, userEnv, world } from './harness.js';
+import { describeE2E, docker, engine, run, scratchDir, userEnv, watchImageDeletions, world } from './harness.js';
 
 interface DaemonDf {
   LayersSize: number;
@@ -38,6 +38,7 @@ describeE2E('docker tidy across docker contexts', () => {
     const done = await docker(['-H', host, 'import', join(dir, 'image.tar'), name], env);
     expect(done.code, done.stderr).toBe(0);
   }
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
   beforeAll(async () => {
     // Another engine than the suite's: engine 20.10 beside 28.5, 28.5 beside the rest.
@@ -180,5 +181,40 @@ describeE2E('docker tidy across docker contexts', () => {
     expect(nowhere.stderr).toContain('No such image: ctx-e2e/nowhere:1');
     // ctx-e2e/big:1 (only on the second daemon) is still there.
     expect((await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', second.host)).body.some((i) => i.RepoTags?.includes('ctx-e2e/big:1'))).toBe(true);
+  });
+
+  // Last: it kills the second daemon.
+  it('a host whose daemon dies mid-way is reported as a one-host run is (what is left, the command that finishes), the other host finishes', async () => {
+    await assertPrivateDaemon(userEnv({ DOCKER_HOST: world.host }));
+    await assertPrivateDaemon(userEnv({ DOCKER_HOST: second.host }));
+    await importImage(world.host!, 'ctx-left/w:1', 1000);
+    for (let i = 0; i < 24; i += 4) await Promise.all([0, 1, 2, 3].map((j) => importImage(second.host, `ctx-left/s${i + j}:1`, 500 + i + j)));
+    const deletions = await watchImageDeletions(second.host);
+    const finished = docker(['tidy', 'rm', '--contexts', 'world,second', '--match', '^ctx-left/', '--include-local', '-f', '--json'], env);
+    let ended = false;
+    void finished.then(() => (ended = true));
+    while (deletions.count() < 3 && !ended) await sleep(2);
+    process.kill(Number(readFileSync(join(second.dir, 'dockerd.pid'), 'utf8')), 'SIGKILL');
+    deletions.close();
+    const ran = await finished;
+    expect(ran.code, ran.stderr).toBe(1);
+    type Result = { images: { id: string }[]; failed: { error: string }[]; left?: string[]; finishCommand?: string };
+    const doc = JSON.parse(ran.stdout) as { contexts: (HostEntry & { result?: Result })[]; total: { failedContexts: string[] } };
+    const [w, s] = doc.contexts as [HostEntry & { result: Result }, HostEntry & { result: Result }];
+    // The world's host finished: its image is gone.
+    expect(w.ok && w.result.failed).toEqual([]);
+    expect((await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json')).body.some((i) => i.RepoTags?.includes('ctx-left/w:1'))).toBe(false);
+    // The second host: what it removed, and what is left with the command that finishes it.
+    expect(s.ok).toBe(true);
+    expect(s.result.failed.length).toBeGreaterThan(0);
+    expect(s.result.left!.length).toBeGreaterThan(0);
+    expect(s.result.finishCommand).toMatch(/^docker tidy rm -f --include-local( sha256:[0-9a-f]{64})+$/);
+    expect(doc.total.failedContexts).toEqual(['second']);
+    await second.restart();
+    const present = (await engine<{ Id: string; RepoTags: string[] | null }[]>('GET', '/images/json', second.host)).body.filter((i) => i.RepoTags?.some((t) => t.startsWith('ctx-left/')));
+    for (const image of present) expect(s.result.left).toContain(image.Id);
+    const again = await docker(s.result.finishCommand!.split(' ').slice(1), { ...env, DOCKER_HOST: second.host });
+    expect(again.code, again.stderr).toBe(0);
+    expect((await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', second.host)).body.some((i) => i.RepoTags?.some((t) => t.startsWith('ctx-left/')))).toBe(false);
   });
 });
