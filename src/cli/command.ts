@@ -6,11 +6,16 @@ import type { DockerTarget } from '../docker/target.js';
 import type { FlagsOf, OptionSpec } from './options.js';
 import type { Output } from './output.js';
 
+/** Where a command writes: stdout, stderr, or one host's part of them (cli/hosts.ts). */
+export type { Output };
+
 /** What a running command can use; nothing here decides anything. */
 export interface CommandContext {
   target: DockerTarget;
   /** Opens (once) a connection to the daemon. */
   engine(): Promise<EngineClient>;
+  /** Opens (once per context) a connection to another daemon: one docker context of many (cli/hosts.ts). */
+  engineFor(target: DockerTarget): Promise<EngineClient>;
   stdout: Output;
   stderr: Output;
   stdinIsTTY: boolean;

@@ -128,6 +128,15 @@ export const keepUnder = value('keep-under', 'size', 'Remove unused images, leas
 /** The image for the helper container that reads log sizes where this machine cannot. */
 export const helper = value('helper', 'image', 'Image to read log sizes with, in a short-lived container, where this machine cannot (never pulled)', imageReference);
 
+/** Docker context names, comma-separated (a,b,c), as pflag's string slices read them. */
+const contextNames = async (text: string): Promise<string[]> => {
+  const names = text.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) throw new (await core()).InputError('name each context: a,b,c');
+  return names;
+};
+export const contexts = values('contexts', 'list', 'Run on each of these docker contexts (a,b,c; repeatable), a few at a time, and add up', contextNames);
+export const allContexts = flag('all-contexts', 'Run on every docker context (as docker context ls lists them), a few at a time, and add up');
+
 /** The filters that select images, shared by images, unused and rm (by reference, not by copy). */
 export const imageFilters = { match, exclude, dangling, olderThan, newerThan, largerThan } as const;
 /** Sorting and limiting a listing. */
@@ -136,13 +145,15 @@ export const listing = { sort, reverse, limit } as const;
 export const protections = { keepLast, includeLocal, save } as const;
 /** `-f/--force` and `--dry-run`, for commands that delete. */
 export const destructive = { force, dryRun } as const;
+/** Many hosts: df, images, unused, rm and prune. */
+export const hosts = { contexts, allContexts } as const;
 
 // Each command's options: its spec (registry.ts) lists them and its handler's flags are typed by them.
-export const dfOptions = { verbose: verbose, json: json, helper: helper } as const;
+export const dfOptions = { verbose: verbose, json: json, helper: helper, ...hosts } as const;
 export const logsOptions = { json: json, helper: helper } as const;
-export const listingOptions = { ...imageFilters, localOnly: localOnly, checkRegistry: checkRegistry, ...listing, quiet: quietIds, json: json } as const;
+export const listingOptions = { ...imageFilters, localOnly: localOnly, checkRegistry: checkRegistry, ...listing, quiet: quietIds, json: json, ...hosts } as const;
 export const imagesOptions = { ...listingOptions, unused: unused } as const;
-export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, helper: helper, ...destructive, json: json } as const;
+export const rmOptions = { ...imageFilters, unused: unused, ...protections, withContainers: withContainers, helper: helper, ...destructive, json: json, ...hosts } as const;
 export const pruneOptions = {
   all: all,
   volumes: volumes,
@@ -160,4 +171,5 @@ export const pruneOptions = {
   ...destructive,
   quiet: quietSummary,
   json: json,
+  ...hosts,
 } as const;

@@ -1,7 +1,7 @@
 // The CLI layer: works out how docker ran us, dispatches to a command, and is the only place
 // that turns outcomes and errors into exit codes (usage 125, failure 1, interrupted 130).
 import type { EngineClient } from '../docker/engine.js';
-import { dockerTarget } from '../docker/target.js';
+import { dockerTarget, type DockerTarget } from '../docker/target.js';
 import { CancelledError, TidyError, UsageError } from '../errors.js';
 import { sanitizeLines } from '../render/text.js';
 import { watchCancellation } from '../plugin/cancel.js';
@@ -16,8 +16,9 @@ import { commands, findCommand } from './registry.js';
 /** Runs docker tidy with argv (without node and script) and sets the process's exit code. */
 export async function main(argv: readonly string[]): Promise<void> {
   let debug = argv.includes('-D') || argv.includes('--debug');
-  let client: EngineClient | undefined;
-  let connecting: Promise<EngineClient> | undefined;
+  // Every client opened, by context ("" for the daemon docker would pick), closed when the run ends.
+  const clients: EngineClient[] = [];
+  const connecting = new Map<string, Promise<EngineClient>>();
   let finished = false;
   const signal = watchCancellation();
   // A reader that went away (`docker tidy images | head -1`) is not a failure: the rest of the
@@ -29,19 +30,28 @@ export async function main(argv: readonly string[]): Promise<void> {
     const invocation = parseInvocation(argv);
     debug = invocation.globals.debug;
     const target = dockerTarget(invocation.globals, signal);
-    const ctx: CommandContext = {
-      target,
-      // Loaded on first use: help, --version and completion never pay for execa. One client, kept
-      // before it is connected, so that `finally` below closes it even when connecting failed.
-      engine: () =>
-        (connecting ??= import('../docker/engine.js').then(({ EngineClient }) => {
+    // Loaded on first use: help, --version and completion never pay for execa. One client per
+    // target, kept before it is connected, so that `finally` below closes it even when connecting failed.
+    const open = (at: DockerTarget, key: string): Promise<EngineClient> => {
+      let pending = connecting.get(key);
+      if (!pending) {
+        pending = import('../docker/engine.js').then(({ EngineClient }) => {
           if (finished) throw new CancelledError();
           // A bad setting is said before docker is asked anything, like a bad flag.
-          if (target.badTimeout) throw new UsageError(target.badTimeout);
-          if (target.badLogsVia) throw new UsageError(target.badLogsVia);
-          client = new EngineClient(target);
+          if (at.badTimeout) throw new UsageError(at.badTimeout);
+          if (at.badLogsVia) throw new UsageError(at.badLogsVia);
+          const client = new EngineClient(at);
+          clients.push(client);
           return client.connect();
-        })),
+        });
+        connecting.set(key, pending);
+      }
+      return pending;
+    };
+    const ctx: CommandContext = {
+      target,
+      engine: () => open(target, ''),
+      engineFor: (at) => open(at, `context:${at.globals.context ?? ''}`),
       stdout,
       stderr,
       // Asked on first use: process.stdin, or node:tty, costs as much as a command's own work.
@@ -56,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     code = report(error, debug, stderr);
   } finally {
     finished = true;
-    client?.close();
+    for (const client of clients) client.close();
   }
   process.exitCode = code;
 }

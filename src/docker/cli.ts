@@ -133,19 +133,31 @@ export async function saveImageTo(target: DockerTarget, refs: string[], fd: numb
  * (the caller then goes another way). No answer within the timeout is an error.
  */
 export async function dockerOutput(target: DockerTarget, args: string[]): Promise<string | undefined> {
+  const answer = await shortDocker(target, args);
+  return typeof answer === 'string' ? answer : undefined;
+}
+
+/**
+ * Runs a short docker command and returns what it printed on stdout; a failure is an error that
+ * says why, in docker's words (classifyDockerFailure). No answer within the timeout is an error.
+ */
+export async function dockerRead(target: DockerTarget, args: string[]): Promise<string> {
+  const answer = await shortDocker(target, args);
+  if (typeof answer === 'string') return answer;
+  throw classifyDockerFailure(target, `docker ${args.slice(0, 2).join(' ')}`, String(answer.stderr ?? ''), answer);
+}
+
+/** A short docker command's stdout, or how it failed; interrupted or out of time, an error. */
+async function shortDocker(target: DockerTarget, args: string[]): Promise<string | ExecaError> {
   try {
-    const { stdout } = await runDocker(target, args, {
-      timeout: target.timeoutMs,
-      stdin: 'ignore',
-      maxBuffer: 1 << 20,
-    });
+    const { stdout } = await runDocker(target, args, { timeout: target.timeoutMs, stdin: 'ignore', maxBuffer: 1 << 20 });
     return stdout;
   } catch (error) {
     if (target.signal.aborted) throw new CancelledError();
     if (!(error instanceof ExecaError)) throw error;
     if (error.isCanceled) throw new CancelledError();
     if (error.timedOut) throw timeoutError(target, `docker ${args.slice(0, 2).join(' ')}`);
-    return undefined;
+    return error;
   }
 }
 

@@ -67,3 +67,20 @@ export function timeoutError(target: DockerTarget, what: string): TidyError {
     'the daemon may be overloaded or hung; set DOCKER_TIDY_TIMEOUT (seconds) to wait longer',
   );
 }
+
+/**
+ * The target for one docker context of many (--contexts): the same docker, environment and
+ * limits, with docker's own global `--context NAME` in place of any context or host given, so that
+ * docker resolves that context's endpoint (unix, tcp with TLS, ssh) as it does for itself.
+ */
+export function contextTarget(target: DockerTarget, context: string): DockerTarget {
+  const argv: string[] = [];
+  const given = target.globals.argv;
+  for (let i = 0; i < given.length; i++) {
+    const token = given[i]!;
+    if (token === '-c' || token === '--context' || token === '-H' || token === '--host') i++;
+    else if (!/^(--context=|--host=|-c.|-H.)/.test(token)) argv.push(token);
+  }
+  const { host: _host, ...globals } = target.globals;
+  return { ...target, globals: { ...globals, argv: [...argv, '--context', context], context } };
+}

@@ -1,11 +1,41 @@
 // `docker tidy df`: docker system df's table, from exact bytes, and its JSON document.
 import type { LogUsage } from '../core/logs.js';
-import type { DiskUsage, UsageSection } from '../core/usage.js';
+import type { DiskUsageTotal, SectionTotal } from '../core/hosts.js';
+import type { DiskUsage } from '../core/usage.js';
 import { formatAge, formatBytes } from '../core/units.js';
 import { DANGLING_REF } from '../core/reference.js';
 import { logSize, readingLines, renderLogTable } from './logs.js';
 import { renderTable } from './table.js';
 import { shortId } from './text.js';
+
+/**
+ * docker system df's summary table (TYPE TOTAL ACTIVE SIZE RECLAIMABLE) with the container logs row, and a note on
+ * estimates: one host's rows, or the sums over many (core/hosts.ts). */
+export function renderUsageSummary(rows: DiskUsageTotal): string {
+  const mark = (s: SectionTotal): string => (s.exact ? '' : '*');
+  const sections: [string, SectionTotal, boolean][] = [
+    ['Images', rows.images, true],
+    ['Containers', rows.containers, true],
+    ['Local Volumes', rows.volumes, true],
+    ['Build Cache', rows.buildCache, false],
+  ];
+  const { logs } = rows;
+  const logRow = [
+    'Container logs',
+    String(logs.total),
+    String(logs.active),
+    logSize(logs.sizeBytes),
+    logs.sizeBytes === null || logs.reclaimableBytes === null ? logSize(null) : reclaimable({ sizeBytes: logs.sizeBytes, reclaimableBytes: logs.reclaimableBytes }, true),
+  ];
+  let out = renderTable(
+    ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+    [...sections.map(([name, s, pct]) => [name, String(s.total), String(s.active), size(s.sizeBytes) + mark(s), reclaimable(s, pct) + mark(s)]), logRow],
+  );
+  if (sections.some(([, s]) => !s.exact)) {
+    out += '\n* estimated: the daemon did not give exact figures for every item\n';
+  }
+  return out;
+}
 
 // `docker system df` prints sizes with go-units HumanSize: precision 4.
 const size = (bytes: number): string => (bytes < 0 ? 'N/A' : formatBytes(bytes, 4));
@@ -21,27 +51,7 @@ function reclaimable(section: { sizeBytes: number; reclaimableBytes: number }, w
  * `unknown` when the log files could not be read, and why below the table; nothing else changes.
  */
 export function renderDiskUsage(usage: DiskUsage, logs: LogUsage, verbose: boolean, now: number): string {
-  const mark = (s: UsageSection<unknown>): string => (s.exact ? '' : '*');
-  const rows: [string, UsageSection<unknown>, boolean][] = [
-    ['Images', usage.images, true],
-    ['Containers', usage.containers, true],
-    ['Local Volumes', usage.volumes, true],
-    ['Build Cache', usage.buildCache, false],
-  ];
-  const logRow = [
-    'Container logs',
-    String(logs.total),
-    String(logs.active),
-    logSize(logs.sizeBytes),
-    logs.sizeBytes === null || logs.reclaimableBytes === null ? logSize(null) : reclaimable({ sizeBytes: logs.sizeBytes, reclaimableBytes: logs.reclaimableBytes }, true),
-  ];
-  let out = renderTable(
-    ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-    [...rows.map(([name, s, pct]) => [name, String(s.total), String(s.active), size(s.sizeBytes) + mark(s), reclaimable(s, pct) + mark(s)]), logRow],
-  );
-  if (rows.some(([, s]) => !s.exact)) {
-    out += '\n* estimated: the daemon did not give exact figures for every item\n';
-  }
+  let out = renderUsageSummary({ ...usage, logs });
   const reading = readingLines(logs.reading);
   if (logs.reading.via === 'unknown' && reading.length) out += '\n' + reading.join('\n') + '\n';
   if (!verbose) return out;

@@ -2,6 +2,7 @@
 // builder that returns it. Integer bytes, full IDs, ISO 8601 times. A document's schemaVersion
 // changes only when a field changes meaning or goes away (test/unit/documents.test.ts holds each
 // version's shape). rm and prune use the same words for the same things.
+import type { DiskUsageTotal, HostResult } from '../core/hosts.js';
 import { containerBytes, logBytes, type LogAdvice, type LogRow, type LogUsage, type LogsReading } from '../core/logs.js';
 import { leftToDelete, type PruneOutcome, type RemovalOutcome } from '../core/outcome.js';
 import { buildCacheBytes, type PrunePlan } from '../core/plan-prune.js';
@@ -194,7 +195,7 @@ export interface FailedEntryV2 {
 }
 
 /** What rm and prune both say. */
-interface RemovalFieldsV2 extends OnNodeV1 {
+export interface RemovalFieldsV2 extends OnNodeV1 {
   dryRun: boolean;
   containers: RemovedContainerV2[];
   images: RemovedImageV2[];
@@ -445,5 +446,91 @@ export function pruneDocument(plan: PrunePlan, outcome: PruneOutcome | undefined
         }
       : {}),
     estimatedBytesByCategory: plan.bytes,
+  };
+}
+
+/** One host of a document over many (--contexts, --all-contexts): its own one-host document, or why it could not be read. */
+export type HostEntryV1<R> =
+  | { context: string; endpoint: string; ok: true; result: R }
+  | { context: string; endpoint: string; ok: false; error: { message: string; hint?: string } };
+
+/** `--json` over many hosts: each host's document, in the order the contexts were named, and what they add up to. */
+export interface HostsDocumentV1<R, T> {
+  schemaVersion: 1;
+  contexts: HostEntryV1<R>[];
+  total: T;
+}
+
+/** df's rows summed over the hosts that answered (no items). */
+export type DfTotalV1 = DiskUsageTotal;
+/** `df --json` over many hosts. */
+export type DfHostsDocumentV1 = HostsDocumentV1<DfDocumentV1, DfTotalV1>;
+/** `images --json` over many hosts: how many images are listed on all of them. */
+export type ImagesHostsDocumentV1 = HostsDocumentV1<ImagesDocumentV1, { images: number }>;
+/** `unused --json` over many hosts: the images listed, and what removing them frees on every host together. */
+export type UnusedHostsDocumentV1 = HostsDocumentV1<UnusedDocumentV1, { images: number; reclaimableBytes: number; exact: boolean }>;
+
+/** What rm's and prune's documents of many hosts add up to (a dry run: the plans; else what was done). */
+export interface RemovalTotalV1 {
+  dryRun: boolean;
+  /** Images deleted (or to delete) and untagged, containers removed, on every host that answered. */
+  images: number;
+  untagged: number;
+  containers: number;
+  /** prune's other categories, summed (prune only). */
+  volumes?: number;
+  networks?: number;
+  buildCache?: number;
+  estimatedBytes: number;
+  reclaimedBytes: number;
+  cachedBytes: number;
+  exact: boolean;
+  /** Hosts where something failed or that could not be read. */
+  failedContexts: string[];
+  interrupted?: true;
+}
+/** `rm --json` over many hosts. */
+export type RmHostsDocumentV1 = HostsDocumentV1<RmDocumentV2, RemovalTotalV1>;
+/** `prune --json` over many hosts. */
+export type PruneHostsDocumentV1 = HostsDocumentV1<PruneDocumentV1, RemovalTotalV1>;
+
+/** A document over many hosts: each host's one-host document (made by `result`), and `total`. */
+export function hostsDocument<V, R, T>(results: readonly HostResult<V>[], result: (value: V) => R, total: T): HostsDocumentV1<R, T> {
+  return {
+    schemaVersion: 1,
+    contexts: results.map((r) =>
+      r.ok
+        ? { context: r.host.context, endpoint: r.host.endpoint, ok: true as const, result: result(r.value) }
+        : { context: r.host.context, endpoint: r.host.endpoint, ok: false as const, error: r.error },
+    ),
+    total,
+  };
+}
+
+/** What rm's or prune's one-host documents add up to; `results` name the hosts that failed. */
+export function removalTotal(results: readonly HostResult<RemovalFieldsV2 | PruneDocumentV1>[], dryRun: boolean): RemovalTotalV1 {
+  const docs = results.flatMap((r) => (r.ok ? [r.value] : []));
+  const sum = (f: (d: RemovalFieldsV2) => number): number => docs.reduce((s, d) => s + f(d), 0);
+  const prune = docs.filter((d): d is PruneDocumentV1 => 'volumes' in d);
+  const others =
+    prune.length > 0
+      ? {
+          volumes: prune.reduce((s, d) => s + d.volumes.length, 0),
+          networks: prune.reduce((s, d) => s + d.networks.length, 0),
+          buildCache: prune.reduce((s, d) => s + d.buildCache.length, 0),
+        }
+      : {};
+  return {
+    dryRun,
+    images: sum((d) => d.images.filter((i) => i.action === 'delete' && !i.alreadyGone).length),
+    untagged: sum((d) => d.images.filter((i) => i.action === 'untag' && !i.alreadyGone).length),
+    containers: sum((d) => d.containers.length),
+    ...others,
+    estimatedBytes: sum((d) => d.estimatedBytes),
+    reclaimedBytes: sum((d) => d.reclaimedBytes),
+    cachedBytes: sum((d) => d.cachedBytes),
+    exact: docs.every((d) => d.exact),
+    failedContexts: results.filter((r) => !r.ok || r.value.failed.length > 0 || r.value.interrupted).map((r) => r.host.context),
+    ...(docs.some((d) => d.interrupted) ? { interrupted: true as const } : {}),
   };
 }

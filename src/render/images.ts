@@ -15,15 +15,24 @@ export function flagsOf(u: ImageUsage): string {
 /**
  * The table; `notes` adds a NOTE column (unused: why an image frees nothing). `byName` orders the
  * rows by the reference each shows (--sort name), an image with several tags being several rows.
+ * `contextOf` adds a CONTEXT column first (many hosts), and `noteOf` then takes the place of
+ * `notes` (an image ID may be on several hosts, each with its own note).
  */
 export function renderImageTable(
   images: readonly ImageUsage[],
   now: number,
-  options: { notes?: ReadonlyMap<string, string>; byName?: 'asc' | 'desc'; reference?: { test(ref: string): boolean } } = {},
+  options: {
+    notes?: ReadonlyMap<string, string>;
+    noteOf?: (u: ImageUsage) => string | undefined;
+    byName?: 'asc' | 'desc';
+    reference?: { test(ref: string): boolean };
+    contextOf?: (u: ImageUsage) => string;
+  } = {},
 ): string {
-  const { notes, byName, reference } = options;
-  const headers = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'UNIQUE', 'CONTAINERS', 'FLAGS'];
-  if (notes) headers.push('NOTE');
+  const { notes, byName, reference, contextOf } = options;
+  const noteOf = options.noteOf ?? (notes ? (u: ImageUsage) => notes.get(u.image.id) : undefined);
+  const headers = [...(contextOf ? ['CONTEXT'] : []), 'REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'UNIQUE', 'CONTAINERS', 'FLAGS'];
+  if (noteOf) headers.push('NOTE');
   const rows: string[][] = [];
   // With REPOSITORY[:TAG], only the references it names, as docker image ls shows them.
   const refs = images.flatMap((u) => referencesOf(u.image).filter((ref) => !reference || reference.test(ref)).map((ref) => [u, ref] as const));
@@ -34,6 +43,7 @@ export function renderImageTable(
   for (const [u, ref] of refs) {
     const { repository, tag } = ref === DANGLING_REF ? { repository: '<none>', tag: '<none>' } : splitReference(ref);
     const row = [
+      ...(contextOf ? [contextOf(u)] : []),
       repository,
       tag,
       shortId(u.image.id),
@@ -44,7 +54,7 @@ export function renderImageTable(
       String(u.containers.length),
       flagsOf(u),
     ];
-    if (notes) row.push(notes.get(u.image.id) ?? '');
+    if (noteOf) row.push(noteOf(u) ?? '');
     rows.push(row);
   }
   return renderTable(headers, rows);

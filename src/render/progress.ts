@@ -19,3 +19,25 @@ export function registryProgressOn(stderr: { write(text: string): unknown; reado
     stderr.write(`\rAsking registries: ${done}/${total} image${total === 1 ? '' : 's'}\x1b[K${done === total ? '\r\x1b[K' : ''}`);
   };
 }
+
+/**
+ * Progress over many hosts ("Reading: 3/12 hosts"), on a terminal only; the line is cleared once
+ * all are done. `clear()` wipes it before another line goes to stderr (a host's warning).
+ */
+export function hostProgressOn(
+  stderr: { write(text: string): unknown; readonly isTTY?: boolean },
+  verb: string,
+  total: number,
+): { update(done: number): void; clear(): void } | undefined {
+  if (!stderr.isTTY) return undefined;
+  let shown = false;
+  return {
+    update: (done) => {
+      shown = done < total;
+      stderr.write(shown ? `\r${verb}: ${done}/${total} hosts\x1b[K` : '\r\x1b[K');
+    },
+    clear: () => {
+      if (shown) stderr.write('\r\x1b[K');
+    },
+  };
+}

@@ -22,7 +22,7 @@ async function usageError(command: AnyCommand, args: string[]): Promise<UsageErr
 
 describe('parseCommandArgs', () => {
   it('parses declared flags, shorthand included, into typed values', async () => {
-    expect((await parse(df, ['-v', '--json'])).flags).toEqual({ verbose: true, json: true });
+    expect((await parse(df, ['-v', '--json'])).flags).toEqual({ verbose: true, json: true, contexts: [], allContexts: false });
     const { flags } = await parse(rm, ['--older-than', '24h', '--larger-than', '1.5GB', '--keep-last', '3', '--match', '^a', '--match', 'b']);
     expect(flags).toMatchObject({ olderThan: NOW - 86_400, largerThan: 1_500_000_000, keepLast: 3, dryRun: false, save: undefined });
     expect(flags.match.map((p: { source: string }) => p.source)).toEqual(['^a', 'b']);
