@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { formatBytes } from '../../src/core/units.js';
+import type { LogEntryV1 as LogEntry, LogSectionV1 as LogSection, LogsDocumentV1 } from '../../src/render/documents.js';
 import { containerdStore, describeE2E, docker, engine, freshWorld, run, world as suite } from './harness.js';
 
 /** 99 characters and a newline: each line's payload is 100 bytes. */
@@ -21,26 +22,6 @@ interface ApiContainer {
   Names: string[];
   State: string;
   SizeRw?: number;
-}
-interface LogEntry {
-  containerId: string;
-  name: string;
-  state: string;
-  driver: string;
-  sizeBytes: number;
-  rotation: { maxSize: number; maxFile: number } | null;
-  storage: string;
-}
-interface LogSection {
-  total: number;
-  active: number;
-  sizeBytes: number | null;
-  reclaimableBytes: number | null;
-  exact: boolean;
-  via: string;
-  helperImage?: string;
-  unknown?: { reason: string; fix: string };
-  items?: LogEntry[];
 }
 
 describeE2E('container logs', () => {
@@ -160,7 +141,7 @@ describeE2E('container logs', () => {
 
   it('logs lists containers by log size, marks the ones without a cap, and prints the setting that caps them', async () => {
     const [text, json, df] = await Promise.all([ok(['tidy', 'logs']), ok(['tidy', 'logs', '--json']), ok(['tidy', 'df', '-v', '--json'])]);
-    const doc = JSON.parse(json.stdout) as { schemaVersion: number; containers: LogEntry[]; uncapped: string[]; growing: string[]; sizeBytes: number; cap: unknown };
+    const doc = JSON.parse(json.stdout) as LogsDocumentV1;
     expect(doc.schemaVersion).toBe(1);
     expect(doc.containers).toEqual((JSON.parse(df.stdout).logs as LogSection).items);
     expect(doc.sizeBytes).toBe((await expected()).sizeBytes);
