@@ -37,6 +37,20 @@ export function classifyDockerFailure(target: DockerTarget, command: string, std
   }
   const text = stderr.trim();
   const dialed = dialedAddress(text);
+  // docker's ssh helper: ssh itself failed (exit status 255: refused, key not accepted, unknown
+  // host key), before anything reached the remote docker. Its own words are after "stderr=".
+  const ssh = /command \[ssh .*\] has exited with exit status 255.*?stderr=(.*)/s.exec(text);
+  if (ssh) {
+    const login = /-l (\S+)/.exec(text)?.[1];
+    const port = /-p (\d+)/.exec(text)?.[1];
+    const host = /-- (\S+) docker system dial-stdio/.exec(text)?.[1];
+    const check = ['ssh', ...(port ? ['-p', port] : []), `${login ? `${login}@` : ''}${host ?? 'HOST'}`, 'docker', 'version'].join(' ');
+    return new TidyError(
+      `ssh could not reach ${describeDaemon(target, dialed)}: ${firstLine(ssh[1]!) || 'ssh exited with status 255'}`,
+      `check that "${check}" works without a prompt: docker reaches ssh:// hosts with your keys or ssh agent, never a password`,
+      { cause },
+    );
+  }
   if (/permission denied/i.test(text) && /connect|socket|dial/i.test(text)) {
     return new TidyError(
       `permission denied while connecting to ${describeDaemon(target, dialed)}`,

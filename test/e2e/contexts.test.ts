@@ -1,12 +1,16 @@
 // Many hosts from one terminal (#16): df, images, unused and rm with --contexts across the suite's
-// world daemon, a second private daemon of another engine, and a context whose socket does not
-// exist, each as a docker context in the test's own DOCKER_CONFIG. Each host's figures are checked
-// against that host's own daemon; rm removes on both daemons and is checked on both.
+// world daemon, a second private daemon of another engine, a third private daemon reached only over
+// ssh (a private sshd on a loopback port, key authentication, whose sessions' DOCKER_HOST is that
+// daemon's socket: scripts/sshd.sh), and a context whose socket does not exist, each as a docker
+// context in the test's own DOCKER_CONFIG. Each host's figures are checked against that host's own
+// daemon; rm removes on all three daemons and is checked on each.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assertPrivateDaemon, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { describeE2E, docker, engine, run, scratchDir, userEnv, watchImageDeletions, world } from './harness.js';
+
+const sshdScript = join(import.meta.dirname, '..', '..', 'scripts', 'sshd.sh');
 
 interface DaemonDf {
   LayersSize: number;
@@ -24,6 +28,9 @@ interface HostEntry {
 
 describeE2E('docker tidy across docker contexts', () => {
   let second: TestDaemon;
+  let remote: TestDaemon;
+  let sshDir: string;
+  let sshHost: string;
   let env: NodeJS.ProcessEnv;
   let down: string;
   const tidy = (args: string[]) => docker(['tidy', ...args], env);
@@ -42,13 +49,22 @@ describeE2E('docker tidy across docker contexts', () => {
 
   beforeAll(async () => {
     // Another engine than the suite's: engine 20.10 beside 28.5, 28.5 beside the rest.
-    second = await startDaemon({ engine: world.engine === '20.10' ? '28.5' : '20.10' });
+    [second, remote] = await Promise.all([startDaemon({ engine: world.engine === '20.10' ? '28.5' : '20.10' }), startDaemon({ engine: '20.10' })]);
+    // The remote daemon's socket is reached only through ssh: docker runs `ssh ... docker system
+    // dial-stdio` with the `ssh` first on PATH, which uses the private sshd's keys.
+    sshDir = scratchDir('sshd');
+    const started = await run(sshdScript, ['start', sshDir, remote.host], process.env);
+    expect(started.code, started.stderr).toBe(0);
+    const sshEnv = Object.fromEntries(readFileSync(join(sshDir, 'env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+    sshHost = sshEnv.TIDY_SSH_HOST!;
     env = userEnv();
     delete env.DOCKER_HOST;
+    env.PATH = `${sshEnv.TIDY_SSH_PATH}:${env.PATH}`;
     down = join(scratchDir('down'), 'docker.sock');
     for (const [name, host] of [
       ['world', world.host!],
       ['second', second.host],
+      ['remote', sshHost],
       ['down', `unix://${down}`],
     ]) {
       const made = await docker(['context', 'create', name!, '--docker', `host=${host}`], env);
@@ -56,16 +72,19 @@ describeE2E('docker tidy across docker contexts', () => {
     }
     await importImage(second.host, 'ctx-e2e/big:1', 900_000);
     await importImage(second.host, 'ctx-e2e/small:1', 1000);
+    await importImage(remote.host, 'ctx-e2e/remote:1', 400_000);
   });
   afterAll(async () => {
-    await second?.stop();
+    if (sshDir) await run(sshdScript, ['stop', sshDir], process.env);
+    await Promise.all([second?.stop(), remote?.stop()]);
   });
 
-  it('df: a document per context, each as its own daemon has it, the unreachable one with why, and the total (exit 1)', async () => {
-    const [ran, worldDf, secondDf] = await Promise.all([
-      tidy(['df', '--json', '--contexts', 'world,second', '--contexts', 'down']),
+  it('df: a document per context, each as its own daemon has it (one over ssh), the unreachable one with why, and the total (exit 1)', async () => {
+    const [ran, worldDf, secondDf, remoteDf] = await Promise.all([
+      tidy(['df', '--json', '--contexts', 'world,second', '--contexts', 'remote,down']),
       engine<DaemonDf>('GET', '/system/df'),
       engine<DaemonDf>('GET', '/system/df', second.host),
+      engine<DaemonDf>('GET', '/system/df', remote.host),
     ]);
     expect(ran.code, ran.stderr).toBe(1);
     const doc = JSON.parse(ran.stdout) as { schemaVersion: number; contexts: HostEntry[]; total: Record<string, { total: number; sizeBytes: number }> };
@@ -73,46 +92,66 @@ describeE2E('docker tidy across docker contexts', () => {
     expect(doc.contexts.map((c) => [c.context, c.endpoint, c.ok])).toEqual([
       ['world', world.host, true],
       ['second', second.host, true],
+      ['remote', sshHost, true],
       ['down', `unix://${down}`, false],
     ]);
-    const [w, s, d] = doc.contexts as [HostEntry, HostEntry, HostEntry];
+    const [w, s, r, d] = doc.contexts as [HostEntry, HostEntry, HostEntry, HostEntry];
     for (const [entry, df] of [
       [w, worldDf.body],
       [s, secondDf.body],
+      [r, remoteDf.body],
     ] as const) {
       const result = entry.result as unknown as Record<string, { total: number; sizeBytes: number }>;
-      expect(result.images!.total).toBe(df.Images.length);
-      expect(result.containers!.total).toBe(df.Containers.length);
-      expect(result.volumes!.total).toBe(df.Volumes.length);
+      expect(result.images!.total, entry.context).toBe(df.Images.length);
+      expect(result.containers!.total, entry.context).toBe(df.Containers.length);
+      expect(result.volumes!.total, entry.context).toBe(df.Volumes.length);
     }
-    // The second daemon is on the classic store (engine 20.10 or 28.5): SIZE is its own LayersSize.
+    // The second and remote daemons are on the classic store (engine 20.10 or 28.5): SIZE is their own LayersSize.
     expect((s.result as unknown as Record<string, { sizeBytes: number }>).images!.sizeBytes).toBe(secondDf.body.LayersSize);
+    expect((r.result as unknown as Record<string, { sizeBytes: number }>).images!.sizeBytes).toBe(remoteDf.body.LayersSize);
+    // The remote daemon has only its own image; its document names its node (/info Name) as the others do.
+    expect(remoteDf.body.Images).toHaveLength(1);
+    expect((r.result as { node?: string }).node).toBe((await engine<{ Name: string }>('GET', '/info', remote.host)).body.Name);
     expect(d.error!.message).toMatch(/cannot connect|no such file/i);
     expect(d.error!.message).toContain('down');
     for (const key of ['images', 'containers', 'volumes', 'buildCache']) {
-      const sum = [w, s].reduce((acc, e) => acc + (e.result as unknown as Record<string, { sizeBytes: number }>)[key]!.sizeBytes, 0);
+      const sum = [w, s, r].reduce((acc, e) => acc + (e.result as unknown as Record<string, { sizeBytes: number }>)[key]!.sizeBytes, 0);
       expect(doc.total[key]!.sizeBytes, key).toBe(sum);
     }
     // Text: a block per context and the total; the error on stdout in its block, nothing on stdout from progress.
-    const text = await tidy(['df', '--contexts', 'world,second,down']);
+    const text = await tidy(['df', '--contexts', 'world,second,remote,down']);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`Context world (${world.host}):\nTYPE`);
+    expect(text.stdout).toContain(`Context remote (${sshHost}):\nTYPE`);
     expect(text.stdout).toContain(`Context down (unix://${down}):\nerror: `);
-    expect(text.stdout).toMatch(/\nTotal, 2 of 3 contexts:\nTYPE +TOTAL/);
+    expect(text.stdout).toMatch(/\nTotal, 3 of 4 contexts:\nTYPE +TOTAL/);
+  });
+
+  it('an ssh context whose sshd refuses the key: that host says why, the others are shown (exit 1)', async () => {
+    const made = await docker(['context', 'create', 'badkey', '--docker', `host=${sshHost.replace('root@', 'nobody@')}`], env);
+    expect(made.code, made.stderr).toBe(0);
+    const ran = await tidy(['df', '--json', '--contexts', 'world,badkey']);
+    expect(ran.code).toBe(1);
+    const doc = JSON.parse(ran.stdout) as { contexts: HostEntry[] };
+    expect(doc.contexts.map((c) => c.ok)).toEqual([true, false]);
+    expect(doc.contexts[1]!.error!.message).toMatch(/^ssh could not reach the Docker daemon \(context "badkey"\): nobody@127\.0\.0\.1: Permission denied \(publickey\)/);
+    expect(doc.contexts[1]!.error!.hint).toMatch(/^check that "ssh -p \d+ nobody@127\.0\.0\.1 docker version" works without a prompt/);
   });
 
   it('images --sort size: one table with a CONTEXT column, sorted across hosts; --json per host as each daemon lists them', async () => {
-    const [ran, worldImages, secondImages] = await Promise.all([
-      tidy(['images', '--json', '--contexts', 'second,world']),
+    const [ran, worldImages, secondImages, remoteImages] = await Promise.all([
+      tidy(['images', '--json', '--contexts', 'second,world,remote']),
       engine<{ Id: string }[]>('GET', '/images/json'),
       engine<{ Id: string }[]>('GET', '/images/json', second.host),
+      engine<{ Id: string }[]>('GET', '/images/json', remote.host),
     ]);
     expect(ran.code, ran.stderr).toBe(0);
     const doc = JSON.parse(ran.stdout) as { contexts: HostEntry[]; total: { images: number } };
-    const [s, w] = doc.contexts as [HostEntry, HostEntry];
+    const [s, w, r] = doc.contexts as [HostEntry, HostEntry, HostEntry];
     expect(new Set(s.result!.images.map((i) => i.id))).toEqual(new Set(secondImages.body.map((i) => i.Id)));
     expect(new Set(w.result!.images.map((i) => i.id))).toEqual(new Set(worldImages.body.map((i) => i.Id)));
-    expect(doc.total.images).toBe(s.result!.images.length + w.result!.images.length);
+    expect(new Set(r.result!.images.map((i) => i.id))).toEqual(new Set(remoteImages.body.map((i) => i.Id)));
+    expect(doc.total.images).toBe(s.result!.images.length + w.result!.images.length + r.result!.images.length);
 
     // The largest image anywhere is the first row, whichever host it is on.
     const all = [...s.result!.images.map((i) => ({ ...i, context: 'second' })), ...w.result!.images.map((i) => ({ ...i, context: 'world' }))];
@@ -125,8 +164,9 @@ describeE2E('docker tidy across docker contexts', () => {
     const [context, , , shortId] = lines[1]!.split(/ {2,}/);
     expect([context, shortId]).toEqual([largest.context, largest.id.slice(7, 19)]);
     // The second daemon's images are in the table too, with their context.
-    const bigOnSecond = await tidy(['images', '--contexts', 'world,second', 'ctx-e2e/*']);
+    const bigOnSecond = await tidy(['images', '--contexts', 'world,second,remote', 'ctx-e2e/*']);
     expect(bigOnSecond.stdout).toMatch(/\nsecond +ctx-e2e\/big +1 /);
+    expect(bigOnSecond.stdout).toMatch(/\nremote +ctx-e2e\/remote +1 /);
   });
 
   it('unused: what each host frees, and the sum', async () => {
@@ -142,31 +182,36 @@ describeE2E('docker tidy across docker contexts', () => {
     expect(doc.contexts[1]!.result.images.map((i) => i.unused)).toEqual([true, true]);
   });
 
-  it('rm --contexts -f removes a matching image on both daemons, keeps the rest, and says the unreachable host (exit 1)', async () => {
+  it('rm --contexts -f removes a matching image on three daemons (one over ssh), keeps the rest, and says the unreachable host (exit 1)', async () => {
     await assertPrivateDaemon(userEnv({ DOCKER_HOST: world.host }));
     await assertPrivateDaemon(userEnv({ DOCKER_HOST: second.host }));
+    await assertPrivateDaemon(userEnv({ DOCKER_HOST: remote.host }));
     await importImage(world.host!, 'ctx-e2e/doomed:1', 2000);
     await importImage(second.host, 'ctx-e2e/doomed:1', 3000);
+    await importImage(remote.host, 'ctx-e2e/doomed:1', 4000);
     const ids = async (host: string) => (await engine<{ Id: string; RepoTags: string[] | null }[]>('GET', '/images/json', host)).body;
-    const before = { world: await ids(world.host!), second: await ids(second.host) };
+    const before = { world: await ids(world.host!), second: await ids(second.host), remote: await ids(remote.host) };
     const doomed = (list: { Id: string; RepoTags: string[] | null }[]) => list.find((i) => i.RepoTags?.includes('ctx-e2e/doomed:1'))!.Id;
     // Without a terminal and without -f: refused, nothing removed anywhere.
-    const refused = await tidy(['rm', '--contexts', 'world,second', '--match', '^ctx-e2e/doomed:', '--include-local']);
+    const refused = await tidy(['rm', '--contexts', 'world,second,remote', '--match', '^ctx-e2e/doomed:', '--include-local']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refusing to remove images without confirmation');
     expect((await ids(second.host)).length).toBe(before.second.length);
+    expect((await ids(remote.host)).length).toBe(before.remote.length);
 
-    const ran = await tidy(['rm', '--contexts', 'world,second,down', '--match', '^ctx-e2e/doomed:', '--include-local', '-f', '--json']);
+    const ran = await tidy(['rm', '--contexts', 'world,second,remote,down', '--match', '^ctx-e2e/doomed:', '--include-local', '-f', '--json']);
     expect(ran.code, ran.stderr).toBe(1);
     const doc = JSON.parse(ran.stdout) as { contexts: (HostEntry & { result?: { images: { id: string; action: string }[]; failed: unknown[] } })[]; total: { images: number; failedContexts: string[] } };
-    expect(doc.contexts.map((c) => c.ok)).toEqual([true, true, false]);
+    expect(doc.contexts.map((c) => c.ok)).toEqual([true, true, true, false]);
     expect(doc.contexts[0]!.result!.images).toEqual([expect.objectContaining({ id: doomed(before.world), action: 'delete' })]);
     expect(doc.contexts[1]!.result!.images).toEqual([expect.objectContaining({ id: doomed(before.second), action: 'delete' })]);
-    expect(doc.total).toMatchObject({ images: 2, failedContexts: ['down'] });
+    expect(doc.contexts[2]!.result!.images).toEqual([expect.objectContaining({ id: doomed(before.remote), action: 'delete' })]);
+    expect(doc.total).toMatchObject({ images: 3, failedContexts: ['down'] });
     // Each daemon: the doomed image gone, every other image still there.
-    const after = { world: await ids(world.host!), second: await ids(second.host) };
+    const after = { world: await ids(world.host!), second: await ids(second.host), remote: await ids(remote.host) };
     expect(after.world.map((i) => i.Id).sort()).toEqual(before.world.map((i) => i.Id).filter((id) => id !== doomed(before.world)).sort());
     expect(after.second.map((i) => i.Id).sort()).toEqual(before.second.map((i) => i.Id).filter((id) => id !== doomed(before.second)).sort());
+    expect(after.remote.map((i) => i.Id).sort()).toEqual(before.remote.map((i) => i.Id).filter((id) => id !== doomed(before.remote)).sort());
   });
 
   it('refuses before anything runs: both flags (125), an unknown context (1), an IMAGE no host has (1)', async () => {

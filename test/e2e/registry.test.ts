@@ -140,10 +140,12 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
     ids.moving = await make(`${R}/tidy/moving:1`);
     await ok(['push', `${R}/tidy/moving:1`]);
     movedFrom = (await ok(['image', 'inspect', '--format', '{{range .RepoDigests}}{{println .}}{{end}}', `${R}/tidy/moving:1`])).stdout.trim().split('\n')[0]!;
+    // Kept by a second tag meanwhile: engine 26's containerd store deletes an image whose only tag moves.
+    await ok(['tag', ids.moving, `${R}/tidy/moving:kept`]);
     const newer = await make(`${R}/tidy/moving:1`);
     await ok(['push', `${R}/tidy/moving:1`]);
     await ok(['tag', ids.moving, `${R}/tidy/moving:1`]);
-    await ok(['rmi', newer]);
+    await ok(['rmi', newer, `${R}/tidy/moving:kept`]);
     // Pushed to a registry that wants a login.
     ids.private = await make(`${authRegistry.host}/tidy/private:1`);
     await ok(['login', authRegistry.host, '-u', 'tidy', '--password-stdin'], env, SECRET);
