@@ -27,6 +27,7 @@ import {
 } from './raw.js';
 import * as z from 'zod/mini';
 import { sha256Hex } from './hash.js';
+import { ownContainerId } from './self.js';
 
 /** How many history/inspect requests to have in flight when layers are not cached. */
 const LAYER_FETCH_CONCURRENCY = 16;
@@ -99,6 +100,9 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   // docker tidy's own helper containers (a concurrent run's reading logs) are in no report or plan.
   const helpers = snapshot.containers.filter(isHelperContainer);
   if (helpers.length) snapshot.containers = snapshot.containers.filter((c) => !isHelperContainer(c));
+  // The container this process runs in is running, whatever the daemon has recorded yet.
+  const self = ownContainerId();
+  for (const c of snapshot.containers) if (c.id === self) c.state = 'running';
   if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
   const containerInspects = options.logs
     ? await readLogsInto(client, snapshot, helpers, options, { ...logOptions, info: await infoRead, here: logsHere }, warnings)
