@@ -162,6 +162,14 @@ export class EngineClient {
     return this;
   }
 
+  /**
+   * Reached over ssh (through docker): every connection is a docker process and two ssh sessions
+   * (docker's own ping, then the stream), a tenth of a second or more each, so fewer are opened.
+   */
+  get overSsh(): boolean {
+    return this.route.kind === 'docker' && /^ssh:\/\//i.test(this.route.url);
+  }
+
   /** Allows up to `n` connections (docker processes) for requests made in parallel. */
   setConnections(n: number): void {
     this.connections = Math.max(1, n);

@@ -49,7 +49,8 @@ export interface LogOptions {
 export async function readSnapshot(client: EngineClient, options: SnapshotNeeds, logOptions: LogOptions = {}): Promise<Snapshot> {
   const warnings: string[] = [];
   // Requests go out first, side by side; the layer cache loads while the daemon answers them.
-  client.setConnections(3);
+  // Over ssh one connection carries them: another costs more than the requests it would overlap.
+  client.setConnections(client.overSsh ? 1 : 3);
   const dfRead = options.usage ? readSystemDf(client) : undefined;
   const imagesRead = readImageList(client);
   const infoRead = client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info'));
@@ -205,7 +206,7 @@ async function readAllLayers(
   const layers = images.map((summary, i) => (store === 'containerd' && own[i] === undefined ? undefined : cache.get(summary.Id, summary.Size)));
   const missing = images.filter((_, i) => layers[i] === undefined);
   // More connections (through dial-stdio, more docker processes) pay off only when many images are not cached.
-  client.setConnections(Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil(missing.length / IMAGES_PER_CONNECTION))));
+  client.setConnections(Math.min(MAX_CONNECTIONS, Math.max(client.overSsh ? 1 : 2, Math.ceil(missing.length / IMAGES_PER_CONNECTION))));
   // Layer bytes already known, by chain ID: an image that only adds its top layer to known ones
   // needs no history (below).
   const known = new Map<string, number>();
