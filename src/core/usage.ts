@@ -188,9 +188,13 @@ export function reclaimableBytes(snapshot: Snapshot, ids: ReadonlySet<string>): 
 /** Images ordered so that every image comes before the images it is built on. */
 export function childrenFirst<T extends Image>(list: readonly T[], all: readonly Image[]): T[] {
   const parent = new Map(all.map((i) => [i.id, i.parentId]));
+  const depths = new Map<string, number>();
   const depth = (id: string): number => {
-    let d = 0;
+    let d = depths.get(id);
+    if (d !== undefined) return d;
+    d = 0;
     for (let p = parent.get(id); p && d < 10_000; p = parent.get(p)) d++;
+    depths.set(id, d);
     return d;
   };
   // A child holds all of its parent's layers: more layers, then a deeper parent chain, goes first.

@@ -104,11 +104,12 @@ const DF_SECTIONS = ['ImageUsage', 'ContainerUsage', 'VolumeUsage', 'BuildCacheU
 const DfAnswer = z
   .object({
     LayersSize: z.optional(z.number()),
-    Images: z.nullish(z.array(ImageSummary)),
+    // The images come from GET /images/json?all=1 (intermediate ones too): these are only counted.
+    Images: z.nullish(z.array(z.unknown())),
     Containers: z.nullish(z.array(ContainerSummary)),
     Volumes: z.nullish(z.array(VolumeSummary)),
     BuildCache: z.nullish(z.array(BuildCacheSummary)),
-    ImageUsage: usageSection(ImageSummary),
+    ImageUsage: usageSection(z.unknown()),
     ContainerUsage: usageSection(ContainerSummary),
     VolumeUsage: usageSection(VolumeSummary),
     BuildCacheUsage: usageSection(BuildCacheSummary),
@@ -130,14 +131,12 @@ export const SystemDf = z.pipe(
     isSectioned(df)
       ? {
           LayersSize: df.ImageUsage ? df.ImageUsage.TotalSize : undefined,
-          Images: df.ImageUsage?.Items ?? [],
           Containers: df.ContainerUsage?.Items ?? [],
           Volumes: df.VolumeUsage?.Items ?? [],
           BuildCache: df.BuildCacheUsage?.Items ?? [],
         }
       : {
           LayersSize: df.LayersSize,
-          Images: df.Images ?? [],
           Containers: df.Containers ?? [],
           Volumes: df.Volumes ?? [],
           BuildCache: df.BuildCache ?? [],

@@ -50,10 +50,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   const warnings: string[] = [];
   // Requests go out first, side by side; the layer cache loads while the daemon answers them.
   // Over ssh one connection carries them: another costs more than the requests it would overlap.
-  client.setConnections(client.overSsh ? 1 : 3);
-  const dfRead = options.usage ? readSystemDf(client) : undefined;
+  client.setConnections(client.overSsh ? 1 : 5);
   const imagesRead = readImageList(client);
   const infoRead = client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info'));
+  const dfRead = options.usage ? readUsage(client) : undefined;
   const storeRead = infoRead.then(imageStoreFrom);
   // Plain log sizes (no settings): every container directory's files are read here while the
   // daemon still computes its answers. Read by readLogsInto, which says what a failure means.
@@ -69,7 +69,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   let df: SystemDf | undefined;
   if (dfRead) {
     try {
-      df = expectShape(SystemDf, (await inOrder([dfRead]))[0], 'GET /system/df');
+      df = (await inOrder([dfRead]))[0];
     } catch (error) {
       // The daemon could not compute disk usage (seen on the containerd store after a crash left a
       // container without its snapshot): go on with the lists, sizes unknown, and say so.
@@ -282,15 +282,32 @@ function unifySnapshotSizes(images: readonly Image[]): void {
   }
 }
 
+/** What GET /system/df?type= asks for alone (API 1.42+). */
+type DfType = 'container' | 'volume' | 'build-cache';
+
+/**
+ * /system/df's containers (with their sizes), volumes (with theirs) and build cache. From API 1.42
+ * three requests, for each type alone, which the daemon computes side by side, and not its image
+ * part (docker tidy reads the images from GET /images/json?all=1), the longest: on engine 28.5
+ * with 1,000 images and 1,000 containers, /system/df took 125-165 ms where type=container alone
+ * took 50-65 ms and type=image 72-93 ms. Before 1.42, /system/df whole.
+ */
+async function readUsage(client: EngineClient): Promise<SystemDf> {
+  if (compareApiVersions(client.apiVersion, '1.42') < 0) return expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
+  const part = async (type: DfType): Promise<SystemDf> => expectShape(SystemDf, await readSystemDf(client, type), `GET /system/df?type=${type}`);
+  const [containers, volumes, buildCache] = await Promise.all([part('container'), part('volume'), part('build-cache')]);
+  return { LayersSize: undefined, Containers: containers.Containers, Volumes: volumes.Volumes, BuildCache: buildCache.BuildCache };
+}
+
 /**
  * GET /system/df. The daemon runs one disk-usage computation at a time and refuses a second one
  * ("a disk usage operation is already running"): wait for the other to finish, within the timeout.
  */
-async function readSystemDf(client: EngineClient): Promise<unknown> {
+async function readSystemDf(client: EngineClient, type?: DfType): Promise<unknown> {
   const deadline = Date.now() + client.target.timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     try {
-      return await client.getJson(systemDfPath(client.apiVersion), 'GET /system/df');
+      return await client.getJson(systemDfPath(client.apiVersion, type), type ? `GET /system/df?type=${type}` : 'GET /system/df');
     } catch (error) {
       const busy = error instanceof EngineApiError && /already running/i.test(error.daemonMessage);
       if (!busy || Date.now() + delay > deadline) throw error;
@@ -314,7 +331,7 @@ export async function readBuildCache(client: EngineClient): Promise<BuildCacheRe
  * themselves (each section's Items) come only with verbose=1, and the old fields that listed them
  * go away at 1.53. Pure.
  */
-export function systemDfPath(apiVersion: string, type?: 'build-cache'): string {
+export function systemDfPath(apiVersion: string, type?: DfType): string {
   const query = [...(type ? [`type=${type}`] : []), ...(compareApiVersions(apiVersion, '1.52') >= 0 ? ['verbose=1'] : [])];
   return query.length ? `/system/df?${query.join('&')}` : '/system/df';
 }

@@ -38,12 +38,20 @@ describeE2E('engines newer than 1.51', () => {
     async (fixture) => {
       const old = await replayed(['df', '-v', '--json'], fixture, '1.51', '1.24');
       expect(old.code, old.stderr).toBe(0);
-      expect(old.log).toMatch(/^GET \/v1\.51\/system\/df$/m);
+      // From API 1.42 each part alone (the daemon computes them side by side), never its image part.
+      for (const type of ['container', 'volume', 'build-cache']) expect(old.log).toContain(`GET /v1.51/system/df?type=${type}\n`);
+      expect(old.log).not.toMatch(/system\/df(\?verbose=1)?$/m);
+      // Before 1.42 (engine 20.10 speaks 1.41) the whole of /system/df, one request: the same document.
+      const whole = await replayed(['df', '-v', '--json'], fixture, '1.41', '1.24');
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(whole.log).toMatch(/^GET \/v1\.41\/system\/df$/m);
+      expect(whole.log).not.toContain('type=');
+      expect(JSON.parse(whole.stdout)).toEqual(JSON.parse(old.stdout));
       const current = await replayed(['df', '-v', '--json'], fixture, '1.56', '1.52');
       expect(current.code, current.stderr).toBe(0);
       expect(current.stderr).toBe('');
       // Asked at the newest version docker tidy speaks, for the objects themselves.
-      expect(current.log).toMatch(/^GET \/v1\.55\/system\/df\?verbose=1$/m);
+      for (const type of ['container', 'volume', 'build-cache']) expect(current.log).toContain(`GET /v1.55/system/df?type=${type}&verbose=1\n`);
       expect(current.log).not.toMatch(/\/v1\.5[01]\//);
       const doc = JSON.parse(current.stdout);
       expect(doc).toEqual(JSON.parse(old.stdout));
@@ -61,7 +69,7 @@ describeE2E('engines newer than 1.51', () => {
     const current = await replayed(args, '28.5', '1.55', '1.44');
     expect(old.code, old.stderr).toBe(0);
     expect(current.code, current.stderr).toBe(0);
-    expect(current.log).toMatch(/^GET \/v1\.55\/system\/df\?verbose=1$/m);
+    for (const type of ['container', 'volume', 'build-cache']) expect(current.log).toContain(`GET /v1.55/system/df?type=${type}&verbose=1\n`);
     const doc = JSON.parse(current.stdout);
     expect(doc).toEqual(JSON.parse(old.stdout));
     expect(doc.images.length).toBeGreaterThan(0);

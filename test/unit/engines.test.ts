@@ -60,9 +60,10 @@ describe.each([
 
   it('lists the images docker lists, and knows the intermediate ones the legacy builder left', () => {
     const usage = analyzeImages(snapshot);
-    expect(listedImages(usage).map((u) => u.image.id).sort()).toEqual(df.Images.map((i) => i.Id).sort());
+    const dfImages = (fixture.systemDf as { Images: { Id: string }[] }).Images;
+    expect(listedImages(usage).map((u) => u.image.id).sort()).toEqual(dfImages.map((i) => i.Id).sort());
     expect(usage.filter((u) => u.intermediate).length).toBeGreaterThan(3);
-    expect(computeDiskUsage(snapshot).images.total).toBe(df.Images.length);
+    expect(computeDiskUsage(snapshot).images.total).toBe(dfImages.length);
   });
 
   it(`is recognised as the ${store} store`, () => {
