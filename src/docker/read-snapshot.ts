@@ -51,9 +51,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   // Requests go out first, side by side; the layer cache loads while the daemon answers them.
   // Over ssh one connection carries them: another costs more than the requests it would overlap.
   client.setConnections(client.overSsh ? 1 : 5);
+  // The daemon's longest answer is asked first.
+  const dfRead = options.usage ? readUsage(client) : undefined;
   const imagesRead = readImageList(client);
   const infoRead = client.getJson('/info', 'GET /info').then((raw) => expectShape(SystemInfo, raw, 'GET /info'));
-  const dfRead = options.usage ? readUsage(client) : undefined;
   const storeRead = infoRead.then(imageStoreFrom);
   // Plain log sizes (no settings): every container directory's files are read here while the
   // daemon still computes its answers. Read by readLogsInto, which says what a failure means.
