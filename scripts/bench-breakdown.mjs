@@ -38,11 +38,18 @@ function once(script) {
   return { wall, cpu: (seconds[0] + seconds[1]) * 1000 };
 }
 
-const curl = (paths) => paths.map((p) => `curl -sf --unix-socket ${socket} 'http://docker/v1.41${p}'`).join(' && ');
+// The daemon's API version, as docker tidy learns it (/_ping's Api-Version header).
+const ping = spawnSync('curl', ['-sfI', '--unix-socket', socket, 'http://docker/_ping'], { encoding: 'utf8' });
+const api = /^api-version: *([\d.]+)/im.exec(ping.stdout ?? '')?.[1] ?? '1.41';
+const typedDf = Number(api.split('.')[1]) >= 42;
+// The requests docker tidy makes, as it makes them: the ping, then the rest side by side.
+const curl = (paths) =>
+  `curl -sf --unix-socket ${socket} 'http://docker/_ping' && { ${paths.map((p) => `curl -sf -o /dev/null --unix-socket ${socket} 'http://docker/v${api}${p}' &`).join(' ')} wait; }`;
 const plugin = join(config, 'cli-plugins', 'docker-tidy');
 const COMMANDS = {
-  'unused --json': ['/_ping', '/images/json?all=0', '/containers/json?all=1'],
-  df: ['/_ping', '/system/df'],
+  'unused --json': ['/images/json?all=1', '/containers/json?all=1', '/info'],
+  // From API 1.42 the parts of /system/df docker tidy uses, each alone; before, the whole.
+  df: [...(typedDf ? ['/system/df?type=container', '/system/df?type=volume', '/system/df?type=build-cache'] : ['/system/df']), '/images/json?all=1', '/info'],
 };
 const cases = { start: `${plugin} --version`, 'context inspect': `docker context inspect --format '{{json .}}'` };
 for (const [cmd, paths] of Object.entries(COMMANDS)) {
