@@ -9,8 +9,8 @@ export type Outcome = 'ok' | 'partial' | 'interrupted' | 'refused';
 
 /** What became of one step. */
 export type StepResult =
-  /** Done. `deleted`: the image IDs the daemon said it deleted; `reclaimed`: bytes it said it freed; `records`: a read of the build cache. */
-  | { status: 'done'; deleted?: string[]; reclaimed?: number; records?: BuildCacheRecord[]; path?: string }
+  /** Done. `deleted`: the image IDs the daemon said it deleted; `records`: a read of the build cache. */
+  | { status: 'done'; deleted?: string[]; records?: BuildCacheRecord[]; path?: string }
   /** Already gone (the daemon answered 404, or did not prune a build-cache record). */
   | { status: 'gone' }
   | { status: 'failed'; error: string }
@@ -118,7 +118,10 @@ export function pruneOutcome(
     if (op.kind === 'remove-volume') record(outcome.volumes, op.volume);
     if (op.kind === 'prune-build-cache') {
       record(outcome.buildCache, op.record);
-      if (result.status === 'done') outcome.buildCache.reclaimedBytes += result.reclaimed ?? 0;
+      // What the plan says the record frees, not the daemon's SpaceReclaimed: engine 20.10 counts
+      // a shared record's whole size although an image still holds its layers (measured: "500kB"
+      // reclaimed by three shared records, 0 bytes lost on disk).
+      if (result.status === 'done') outcome.buildCache.reclaimedBytes += op.bytes;
     }
     if (op.kind === 'read-build-cache' && result.status === 'done' && result.records) outcome.buildCacheAfterImages = result.records;
   });

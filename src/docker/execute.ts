@@ -105,7 +105,7 @@ async function perform(client: EngineClient, op: Operation, options: ExecuteOpti
       const what = `prune build cache ${op.record.id}`;
       const answer = expectShape(BuildPruneAnswer, await client.requestJson('POST', `/build/prune?all=1&filters=${filters}`, what, { finishOnAbort: true }), what);
       // Not pruned: gone already, or in use again since the plan.
-      return answer.CachesDeleted.includes(op.record.id) ? { status: 'done', reclaimed: answer.SpaceReclaimed } : { status: 'gone' };
+      return answer.CachesDeleted.includes(op.record.id) ? { status: 'done' } : { status: 'gone' };
     }
     case 'read-build-cache':
       return { status: 'done', records: await options.readBuildCache!() };
