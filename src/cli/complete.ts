@@ -30,11 +30,25 @@ export function wantsImageReferences(commands: readonly AnyCommand[], words: rea
   return slot.kind === 'argument' || (slot.kind === 'value' && slot.option.valueName === 'image');
 }
 
+/** Whether completing these words offers docker context names (--contexts a,b,c): docker is asked for them. */
+export function wantsContextNames(commands: readonly AnyCommand[], words: readonly string[]): boolean {
+  const slot = slotOf(commands, words);
+  return slot.kind === 'value' && slot.option.name === 'contexts';
+}
+
 /**
  * Answers `__complete` / `__completeNoDesc` for the words after the plugin name. `references`:
- * the daemon's image references, for an IMAGE or REPOSITORY argument (as `docker rmi <TAB>`).
+ * the daemon's image references, for an IMAGE or REPOSITORY argument (as `docker rmi <TAB>`);
+ * `contexts`: docker's context names, for --contexts (after the last comma of the word, the names
+ * it does not list yet).
  */
-export function complete(commands: readonly AnyCommand[], words: readonly string[], descriptions: boolean, references: readonly string[] = []): string {
+export function complete(
+  commands: readonly AnyCommand[],
+  words: readonly string[],
+  descriptions: boolean,
+  references: readonly string[] = [],
+  contexts: readonly string[] = [],
+): string {
   const toComplete = words[words.length - 1] ?? '';
   const candidates: [string, string][] = [];
   let directive = NO_FILE_COMP;
@@ -46,6 +60,12 @@ export function complete(commands: readonly AnyCommand[], words: readonly string
     if (slot.option.valueName === 'dir') directive = FILTER_DIRS;
     for (const choice of slot.option.choices ?? []) if (choice.startsWith(toComplete)) candidates.push([choice, '']);
     if (slot.option.valueName === 'image') for (const ref of [...new Set(references)].sort()) if (ref.startsWith(toComplete)) candidates.push([ref, '']);
+    if (slot.option.name === 'contexts') {
+      const comma = toComplete.lastIndexOf(',');
+      const [listed, partial] = [toComplete.slice(0, comma + 1), toComplete.slice(comma + 1)];
+      const taken = new Set(listed.split(',').filter(Boolean));
+      for (const name of contexts) if (name.startsWith(partial) && !taken.has(name)) candidates.push([listed + name, '']);
+    }
   } else if (slot.kind === 'flag') {
     for (const o of optionsOf(slot.command)) {
       if (`--${o.name}`.startsWith(toComplete)) candidates.push([`--${o.name}`, o.describe]);

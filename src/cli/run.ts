@@ -8,7 +8,7 @@ import { watchCancellation } from '../plugin/cancel.js';
 import { parseInvocation, type Invocation } from '../plugin/invocation.js';
 import type { Outcome } from '../core/outcome.js';
 import type { CommandContext } from './command.js';
-import { complete, wantsImageReferences } from './complete.js';
+import { complete, wantsContextNames, wantsImageReferences } from './complete.js';
 import { renderCommandHelp, renderRootHelp, renderVersion } from './help.js';
 import { outputTo, type Output } from './output.js';
 import { commands, findCommand } from './registry.js';
@@ -74,7 +74,8 @@ export async function main(argv: readonly string[]): Promise<void> {
 async function dispatch(invocation: Invocation, ctx: CommandContext): Promise<number> {
   if (invocation.kind === 'complete') {
     const references = wantsImageReferences(commands, invocation.args) ? await imageReferences(ctx) : [];
-    ctx.stdout.write(complete(commands, invocation.args, invocation.descriptions, references));
+    const contexts = wantsContextNames(commands, invocation.args) ? await contextNames(ctx) : [];
+    ctx.stdout.write(complete(commands, invocation.args, invocation.descriptions, references, contexts));
     return 0;
   }
   const [word, ...rest] = invocation.args;
@@ -121,6 +122,15 @@ async function imageReferences(ctx: CommandContext): Promise<string[]> {
     return await readImageTags(engine);
   } catch {
     // Completion never fails loudly: no candidates.
+    return [];
+  }
+}
+
+async function contextNames(ctx: CommandContext): Promise<string[]> {
+  try {
+    const { listContexts } = await import('../docker/contexts.js');
+    return (await listContexts(ctx.target)).map((h) => h.context);
+  } catch {
     return [];
   }
 }

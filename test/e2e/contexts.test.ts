@@ -228,6 +228,16 @@ describeE2E('docker tidy across docker contexts', () => {
     expect((await engine<{ RepoTags: string[] | null }[]>('GET', '/images/json', second.host)).body.some((i) => i.RepoTags?.includes('ctx-e2e/big:1'))).toBe(true);
   });
 
+  it("completes --contexts with docker's context names (docker 28's __complete)", async () => {
+    const r = await docker(['__completeNoDesc', 'tidy', 'df', '--contexts', 'world,'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe(':4');
+    const names = (await docker(['context', 'ls', '--format', '{{.Name}}'], env)).stdout.trim().split('\n');
+    expect(names).toEqual(expect.arrayContaining(['default', 'world', 'second', 'remote', 'down']));
+    expect(lines.slice(0, -1).sort()).toEqual(names.filter((n) => n !== 'world').map((n) => `world,${n}`).sort());
+  });
+
   // Last: it kills the second daemon.
   it('a host whose daemon dies mid-way is reported as a one-host run is (what is left, the command that finishes), the other host finishes', async () => {
     await assertPrivateDaemon(userEnv({ DOCKER_HOST: world.host }));

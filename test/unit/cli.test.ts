@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { complete, wantsImageReferences } from '../../src/cli/complete.js';
+import { complete, wantsContextNames, wantsImageReferences } from '../../src/cli/complete.js';
 import { renderCommandHelp, renderRootHelp } from '../../src/cli/help.js';
 import { parseCommandArgs } from '../../src/cli/args.js';
 import { commands, df, findCommand, rm, type AnyCommand } from '../../src/cli/registry.js';
@@ -164,6 +164,16 @@ describe('complete', () => {
     expect(wantsImageReferences(commands, ['logs', '--helper', 'b'])).toBe(true);
     expect(complete(commands, ['logs', '--helper', 'postgres:13-'], false, refs)).toBe('postgres:13-beta1\n:4\n');
     expect(wantsImageReferences(commands, ['df', ''])).toBe(false);
+  });
+
+  it("offers docker's context names for --contexts, after the last comma, leaving out the ones listed", () => {
+    const names = ['default', 'build-1', 'build-2', 'runner-3'];
+    expect(wantsContextNames(commands, ['df', '--contexts', 'b'])).toBe(true);
+    expect(wantsContextNames(commands, ['prune', '--contexts', ''])).toBe(true);
+    expect(wantsContextNames(commands, ['df', '--json', ''])).toBe(false);
+    expect(complete(commands, ['df', '--contexts', 'b'], false, [], names)).toBe('build-1\nbuild-2\n:4\n');
+    expect(complete(commands, ['images', '--contexts', 'build-1,'], false, [], names)).toBe('build-1,default\nbuild-1,build-2\nbuild-1,runner-3\n:4\n');
+    expect(complete(commands, ['rm', '--contexts', 'build-1,r'], false, [], names)).toBe('build-1,runner-3\n:4\n');
   });
 
   it('lets the shell offer directories for --save, and offers --sort its values', () => {
