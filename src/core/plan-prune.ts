@@ -158,6 +158,9 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     cachedRecords = removal.cachedRecords;
     if (request.keepUnder !== undefined) {
       ({ images, cachedRecords, result: keepUnder } = leastRecentlyUsedUntil({ ...snapshot, containers: remaining }, images, request.keepUnder));
+      // Once the limit is reached, an image whose registry was not asked was not needed, like the
+      // unused images the limit left alone: it is not "kept" for a reason of its own.
+      if (keepUnder.shortByBytes === 0) kept = kept.filter((k) => !k.unasked);
     }
   }
 

@@ -52,6 +52,8 @@ export interface KeptImage {
   /** The selected names that stay, as listings show them ("repo:tag", "repo:<none>", "<none>:<none>"). */
   shown: string[];
   reason: string;
+  /** Kept only because its registry was not asked: nothing in the plan needed to delete it. */
+  unasked?: true;
 }
 
 /** The whole plan, in execution order. */
@@ -251,7 +253,7 @@ export function planRemoval(snapshot: Snapshot, request: RemovalRequest): Remova
       continue;
     }
     if (c.protect !== undefined && goes.has(image.id)) {
-      kept.push({ image, shown, reason: `${c.protect}; --save DIR or --include-local to remove it` });
+      kept.push({ image, shown, reason: `${c.protect}; --save DIR or --include-local to remove it`, unasked: true });
       continue;
     }
     const step = replay.apply(image, c.refs);

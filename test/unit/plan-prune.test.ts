@@ -169,6 +169,24 @@ describe('planPrune', () => {
       expect(planPrune(snapshot(), request({ keepUnder: 1120 })).removal.removals).toEqual([]);
     });
 
+    it('on the containerd store, lists no image it did not need as kept for its unasked registry; one it would have needed, it does', () => {
+      const s = (): Snapshot => ({ ...snapshot(), imageStore: 'containerd' });
+      // The registries of first and second were asked (they go); third's was not: not needed.
+      const asked = (): Snapshot => {
+        const world = s();
+        for (const i of world.images) if (i.id === 'first' || i.id === 'second') i.remoteCopy = { copy: 'verified', detail: 'asked' };
+        return world;
+      };
+      const reached = planPrune(asked(), request({ images: 'unused', keepUnder: 1100 }));
+      expect(reached.removal.removals.map((r) => r.image.id)).toEqual(['first', 'second']);
+      expect(reached.removal.kept.map((k) => k.image.id)).not.toContain('third');
+      // Short of the limit, third could have helped: it is kept, and says why.
+      const short = planPrune(asked(), request({ images: 'unused', keepUnder: 500 }));
+      expect(short.removal.kept.find((k) => k.image.id === 'third')?.reason).toMatch(/its registry was not asked/);
+      // Without --keep-under nothing changes: kept, with the reason.
+      expect(planPrune(asked(), request({ images: 'unused' })).removal.kept.find((k) => k.image.id === 'third')?.reason).toMatch(/its registry was not asked/);
+    });
+
     it('says by how much it falls short when images in use keep it above the limit', () => {
       const swept = planPrune(snapshot(), request({ keepUnder: 500 }));
       expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['first', 'second', 'third']);
