@@ -1,7 +1,7 @@
 // Reads one Snapshot of the daemon with as few requests as possible: the list endpoints (or
 // /system/df when sizes of containers, volumes and build cache are wanted), plus inspect and
 // history for images whose layers are not cached yet.
-import { DANGLING_REF } from '../core/reference.js';
+import { DANGLING_REF, repositoryOf } from '../core/reference.js';
 import { estimateManifestBytes, placeBlobs } from '../core/content.js';
 import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type SnapshotNeeds, type Volume } from '../core/snapshot.js';
@@ -255,6 +255,7 @@ export function snapshotFrom(
     });
     unifySnapshotSizes(images);
     placeBlobs(images);
+    for (const image of images) image.digests = everyRepositoryDigest(image);
   }
   return {
     images,
@@ -552,6 +553,20 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
     out.push(prev === undefined ? diffId : 'sha256:' + sha256Hex(`${prev} ${diffId}`));
   }
   return out;
+}
+
+/**
+ * Containerd store: an image's digest in each repository it has a tag in. Every repository holds
+ * it by the same digest (the image's manifest), and image inspect lists them all, but
+ * GET /images/json lists one (engine 28.5: an image tagged in three repositories, one of them
+ * pushed, listed only the digest of one never pushed). Without them, a registry that has the image
+ * under another name is never asked, and `rm repo@sha256:...` finds no such image. Pure.
+ */
+export function everyRepositoryDigest(image: Pick<Image, 'tags' | 'digests'>): string[] {
+  const hashes = new Set(image.digests.map((d) => d.slice(d.indexOf('@') + 1)));
+  if (hashes.size !== 1) return image.digests;
+  const [hash] = hashes;
+  return [...new Set([...image.digests, ...image.tags.map((t) => `${repositoryOf(t)}@${hash}`)])];
 }
 
 function toImage(s: ImageSummary, layers: Layer[]): Image {

@@ -146,6 +146,10 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
     await ok(['push', `${R}/tidy/moving:1`]);
     await ok(['tag', ids.moving, `${R}/tidy/moving:1`]);
     await ok(['rmi', newer, `${R}/tidy/moving:kept`]);
+    // One image in two repositories, pushed under one of them only (the other is a Docker Hub name).
+    ids.dual = await make('dual/local:1');
+    await ok(['tag', ids.dual, `${R}/tidy/dual:1`]);
+    await ok(['push', `${R}/tidy/dual:1`]);
     // Pushed to a registry that wants a login.
     ids.private = await make(`${authRegistry.host}/tidy/private:1`);
     await ok(['login', authRegistry.host, '-u', 'tidy', '--password-stdin'], env, SECRET);
@@ -183,7 +187,16 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
       moving: 'verified',
       private: 'verified',
       gone: 'unknown',
+      // The containerd store's image list gives one repository's digest; the registry has another's.
+      dual: 'verified',
     });
+    const dual = ids.dual!;
+    const pushedAs = (await ok(['image', 'inspect', '--format', '{{range .RepoDigests}}{{println .}}{{end}}', dual])).stdout
+      .split('\n')
+      .find((d) => d.startsWith(`${R}/tidy/dual@`))!;
+    const byDigest = await docker(['tidy', 'rm', '--dry-run', pushedAs], env);
+    expect(byDigest.code, byDigest.stderr).toBe(0);
+    expect(byDigest.stdout).toContain(dual.slice(7, 19));
     const local = doc.images.filter((i) => i.localOnly).map((i) => i.id).sort();
     expect(local).toEqual([...(containerdStore ? [] : [ids.localbuild]), ids.never, ids.deleted].sort());
     // What docker tidy asked the registry that wants a login: HEADs of manifests, never a GET (a pull).
@@ -218,12 +231,12 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
   });
 
   it('rm removes what a registry has, keeps what it lacks as local-only, and what it could not ask about as the store says', async () => {
-    const names = [`${R}/tidy/`, `${authRegistry.host}/`, `${downRegistry.host}/`, 'hubpulled', 'localbuild'].map((n) => `^${n.replace(/\./g, '\\.')}`);
+    const names = [`${R}/tidy/`, `${authRegistry.host}/`, `${downRegistry.host}/`, 'hubpulled', 'localbuild', 'dual/'].map((n) => `^${n.replace(/\./g, '\\.')}`);
     const doc = await tidyJson<RmDoc>(['rm', '-f', ...names.flatMap((n) => ['--match', n])]);
     expect(doc.failed).toEqual([]);
     const removed = doc.images.map((i) => i.id).sort();
     const keptWhy = Object.fromEntries(doc.kept.map((k) => [Object.entries(ids).find(([, id]) => id === k.id)![0], k.reason]));
-    expect(removed).toEqual([ids.hubpulled, ids.moving, ids.private, ...(containerdStore ? [] : [ids.gone])].sort());
+    expect(removed).toEqual([ids.hubpulled, ids.moving, ids.private, ids.dual, ...(containerdStore ? [] : [ids.gone])].sort());
     expect(keptWhy.never).toMatch(containerdStore ? /^exists only on this host: the registry .* does not have tidy\/never@/ : /^exists only on this host \(never pushed or pulled\)/);
     expect(keptWhy.deleted).toMatch(/^exists only on this host: the registry .* does not have tidy\/deleted@sha256:[0-9a-f]{12} \(manifest unknown\); --save DIR or --include-local to remove it$/);
     if (containerdStore) {

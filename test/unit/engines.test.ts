@@ -173,3 +173,33 @@ describe.each([
     expect(prune.volumes[0]!.name).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('an image tagged in several repositories on the containerd store (engine 28.5)', () => {
+  // GET /v1.51/images/json, captured: the image imported as myproj/dual:1, tagged into two
+  // repositories of a local registry and pushed to both. image inspect lists three RepoDigests.
+  const hash = 'sha256:6ba495977ea139502909a3ae471095ef144d970c3e8a6f4a9475038e13dd92e5';
+  const listed = [
+    {
+      Containers: 0,
+      Created: 1796281241,
+      Id: hash,
+      Labels: null,
+      ParentId: '',
+      RepoDigests: [`myproj/dual@${hash}`],
+      RepoTags: ['127.0.0.1:53397/other/dual:2', '127.0.0.1:53397/team/dual:1', 'myproj/dual:1'],
+      SharedSize: -1,
+      Size: 3071318,
+    },
+  ];
+  const images = expectShape(z.array(ImageSummary), listed, 'GET /images/json');
+
+  it('knows its digest in every repository it has a tag in, as image inspect does', () => {
+    const [image] = snapshotFrom({ images, containers: [], volumes: [], buildCache: [] }, [[]], true, 'containerd').images;
+    expect(image!.digests.sort()).toEqual([`127.0.0.1:53397/other/dual@${hash}`, `127.0.0.1:53397/team/dual@${hash}`, `myproj/dual@${hash}`]);
+  });
+
+  it('and on the classic store only what the daemon lists (there a digest means the repository was pushed or pulled)', () => {
+    const [image] = snapshotFrom({ images, containers: [], volumes: [], buildCache: [] }, [[]], true, 'classic').images;
+    expect(image!.digests).toEqual([`myproj/dual@${hash}`]);
+  });
+});
