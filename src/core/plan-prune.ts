@@ -157,7 +157,8 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     imagesExact = removal.exact;
     cachedRecords = removal.cachedRecords;
     if (request.keepUnder !== undefined) {
-      ({ images, cachedRecords, result: keepUnder } = leastRecentlyUsedUntil({ ...snapshot, containers: remaining }, images, request.keepUnder));
+      // Last used by every container, the ones this sweep removes too: they are the images' use.
+      ({ images, cachedRecords, result: keepUnder } = leastRecentlyUsedUntil({ ...snapshot, containers: remaining }, images, request.keepUnder, snapshot.containers));
       // Once the limit is reached, an image whose registry was not asked was not needed, like the
       // unused images the limit left alone: it is not "kept" for a reason of its own.
       if (keepUnder.shortByBytes === 0) kept = kept.filter((k) => !k.unasked);
@@ -325,12 +326,13 @@ function leastRecentlyUsedUntil(
   snapshot: Snapshot,
   candidates: PlannedRemoval[],
   limit: number,
+  usedBy: readonly Container[],
 ): { images: PlannedRemoval[]; cachedRecords: BuildCacheRecord[]; result: KeepUnderResult } {
   const trial = new RemovalReplay(snapshot);
   let total = imagesTotalBytes(snapshot);
   const beforeBytes = total;
 
-  const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, snapshot.containers)]));
+  const lastUsed = new Map(candidates.map((r) => [r.image.id, imageLastUsed(r.image, usedBy)]));
   const pending = [...candidates].sort(
     (a, b) => lastUsed.get(a.image.id)! - lastUsed.get(b.image.id)! || a.image.created - b.image.created || (a.image.id < b.image.id ? -1 : 1),
   );

@@ -169,6 +169,28 @@ describe('planPrune', () => {
       expect(planPrune(snapshot(), request({ keepUnder: 1120 })).removal.removals).toEqual([]);
     });
 
+    it('ranks images by when their containers stopped, also when the sweep removes those containers', () => {
+      const world: Snapshot = {
+        images: [pulled('a', [['la', 10]]), pulled('b', [['lb', 20]]), pulled('c', [['lc', 40]]), pulled('busy', [['busy', 1000]])],
+        containers: [
+          { ...container('ca', 'a', 'exited'), finishedAt: 300 },
+          { ...container('cb', 'b', 'exited'), finishedAt: 100 },
+          { ...container('cc', 'c', 'exited'), finishedAt: 200 },
+          container('web', 'busy', 'running'),
+        ],
+        volumes: [],
+        buildCache: [],
+      };
+      // 1070 in all; b was used longest ago (20 freed: 1050), then c (40: 1010). a, used last, stays.
+      const swept = planPrune(world, request({ images: 'unused', keepUnder: 1040 }));
+      expect(swept.removal.containers.map((c) => c.name).sort()).toEqual(['ca', 'cb', 'cc']);
+      expect(swept.keepUnder!.steps.map((s) => [s.id, s.lastUsed])).toEqual([
+        ['b', 100],
+        ['c', 200],
+      ]);
+      expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['b', 'c']);
+    });
+
     it('on the containerd store, lists no image it did not need as kept for its unasked registry; one it would have needed, it does', () => {
       const s = (): Snapshot => ({ ...snapshot(), imageStore: 'containerd' });
       // The registries of first and second were asked (they go); third's was not: not needed.
