@@ -350,17 +350,40 @@ function leastRecentlyUsedUntil(
     steps.push({ id: removal.image.id, lastUsed: lastUsed.get(removal.image.id)!, freedBytes: freed });
   }
   // In the plan's order, children first, each removal credited with what it frees there.
-  const keep = new Set(steps.map((s) => s.id));
-  const replay = new RemovalReplay(snapshot);
-  const inOrder = candidates
-    .filter((r) => keep.has(r.image.id))
-    .map((r) => {
-      const step = replay.apply(r.image, r.refs);
-      return { ...r, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, action: step.action };
-    });
+  const chosen = (ids: ReadonlySet<string>) => {
+    const replay = new RemovalReplay(snapshot);
+    const images = candidates
+      .filter((r) => ids.has(r.image.id))
+      .map((r) => {
+        const step = replay.apply(r.image, r.refs);
+        return { ...r, refs: step.done, bytes: step.bytes, cachedBytes: step.cachedBytes, action: step.action };
+      });
+    return { images, cachedRecords: replay.cachedRecords, freed: images.reduce((sum, r) => sum + r.bytes + r.cachedBytes, 0) };
+  };
+  let keep = new Set(steps.map((s) => s.id));
+  let plan = chosen(keep);
+  // A step that freed nothing goes only if a later one needed it gone (its layers went with that
+  // one): an image whose layers images that stay hold would be removed, for good, for no byte.
+  const idle = steps.filter((s) => s.freedBytes === 0).map((s) => s.id);
+  if (idle.length) {
+    const without = (ids: readonly string[]) => new Set([...keep].filter((id) => !ids.includes(id)));
+    const all = chosen(without(idle));
+    if (all.freed >= plan.freed) {
+      keep = without(idle);
+      plan = all;
+    } else {
+      for (const id of idle.reverse()) {
+        const trialPlan = chosen(without([id]));
+        if (trialPlan.freed >= plan.freed) {
+          keep = without([id]);
+          plan = trialPlan;
+        }
+      }
+    }
+  }
   return {
-    images: inOrder,
-    cachedRecords: replay.cachedRecords,
-    result: { limitBytes: limit, beforeBytes, afterBytes: total, shortByBytes: Math.max(0, total - limit), steps },
+    images: plan.images,
+    cachedRecords: plan.cachedRecords,
+    result: { limitBytes: limit, beforeBytes, afterBytes: total, shortByBytes: Math.max(0, total - limit), steps: steps.filter((s) => keep.has(s.id)) },
   };
 }

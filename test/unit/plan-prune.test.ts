@@ -191,6 +191,28 @@ describe('planPrune', () => {
       expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['b', 'c']);
     });
 
+    it('removes no image that frees nothing towards the limit, unless a later removal needs it gone', () => {
+      const world: Snapshot = {
+        images: [
+          // Its one layer is the running image's too: removing it frees nothing.
+          pulled('idle', [['held', 100]], 1),
+          // Two images of one layer: the first removal frees nothing, the second the layer.
+          pulled('twin1', [['both', 60]], 2),
+          pulled('twin2', [['both', 60]], 3),
+          pulled('busy', [['held', 100], ['own', 900]], 0),
+        ],
+        containers: [container('web', 'busy', 'running')],
+        volumes: [],
+        buildCache: [],
+      };
+      // 1060 in all; under 1000 needs the twins' layer.
+      const swept = planPrune(world, request({ images: 'unused', keepUnder: 1000 }));
+      expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['twin1', 'twin2']);
+      expect(swept.keepUnder!.steps.map((s) => s.id)).toEqual(['twin1', 'twin2']);
+      expect(swept.keepUnder).toMatchObject({ afterBytes: 1000, shortByBytes: 0 });
+      expect(swept.bytes.images).toBe(60);
+    });
+
     it('on the containerd store, lists no image it did not need as kept for its unasked registry; one it would have needed, it does', () => {
       const s = (): Snapshot => ({ ...snapshot(), imageStore: 'containerd' });
       // The registries of first and second were asked (they go); third's was not: not needed.
