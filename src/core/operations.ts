@@ -26,6 +26,8 @@ export type Operation =
 export interface Step {
   op: Operation;
   after: number[];
+  /** Steps it only goes after, done or not: their failure does not stop it. */
+  orderAfter?: number[];
   /** The removal of the rm plan this step is part of, for reporting by image. */
   removal?: PlannedRemoval;
 }
@@ -43,8 +45,9 @@ export function tarName(image: Image): string {
 /**
  * The steps of a removal plan: containers first; each image's save, then its names, then the
  * removal that deletes it, after every planned removal of an image built on it (children first)
- * and after the deletion of the previous image with the same parent (siblings one by one). An
- * image's names go one after another.
+ * and after the deletion of the previous image with the same parent (siblings one by one). Only a
+ * child by the parent link stops it by failing; images that only hold its layers, and siblings,
+ * go before it in order only. An image's names go one after another.
  * `into` collects the steps (prune adds its own after them).
  */
 export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
@@ -75,7 +78,10 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
       into.push({ op: { kind: 'untag', image, ref }, after: [...before, ...(previous === undefined ? [] : [previous])], removal });
     });
     if (removal.action === 'delete') {
-      const children = (builtOn.get(removal) ?? []).map((r) => lastStep.get(r)!);
+      // An image whose parent link names this one must be gone first, or the daemon refuses this
+      // one; one that only holds its layers goes first so that the bytes go as planned, in order only.
+      const children = (builtOn.get(removal) ?? []).filter((r) => r.image.parentId === image.id).map((r) => lastStep.get(r)!);
+      const holders = (builtOn.get(removal) ?? []).filter((r) => r.image.parentId !== image.id).map((r) => lastStep.get(r)!);
       // Deleting an image also deletes its untagged parent once no other image is built on it. The
       // containerd store decides that without a lock: two children deleted at once each see the
       // other and leave the parent behind, dangling. So images with the same parent go one by one.
@@ -84,7 +90,8 @@ export function removalSteps(plan: RemovalPlan, into: Step[] = []): Step[] {
       lastStep.set(removal, into.length);
       into.push({
         op: { kind: 'delete-image', image, ref: refs[refs.length - 1]!, bytes: removal.bytes },
-        after: [...before, ...names, ...children, ...(sibling === undefined ? [] : [sibling])],
+        after: [...before, ...names, ...children],
+        ...(sibling === undefined && holders.length === 0 ? {} : { orderAfter: [...holders, ...(sibling === undefined ? [] : [sibling])] }),
         removal,
       });
     } else {

@@ -2,6 +2,7 @@
 // prune report, derived from them here. Only src/cli/run.ts turns an outcome into an exit code.
 import type { Step } from './operations.js';
 import type { PlannedRemoval, RemovalPlan } from './plan-removal.js';
+import type { Reference } from './reference.js';
 import type { BuildCacheRecord, Network, Volume } from './snapshot.js';
 
 /** How a command ended: everything done; some of it failed; interrupted; refused to start. */
@@ -22,7 +23,8 @@ export type StepResult =
 /** What happened to each planned removal of rm (and of prune's containers and images). */
 export interface RemovalOutcome {
   removed: { removal: PlannedRemoval; alreadyGone: boolean }[];
-  failed: { removal: PlannedRemoval; error: string }[];
+  /** `left`: its references still there (those removed before the failure are not). */
+  failed: { removal: PlannedRemoval; error: string; left: Reference[] }[];
   containersRemoved: string[];
   containerFailures: { name: string; error: string }[];
   /** Image IDs the daemon said it deleted ("Deleted: sha256:..."), parents it pruned included. */
@@ -72,16 +74,17 @@ export function removalOutcome(plan: RemovalPlan, steps: readonly Step[], result
   });
   for (const removal of plan.removals) {
     const results = byRemoval.get(removal) ?? [];
+    const names = results.filter((_, i) => i > 0 || !removal.save);
+    const left = removal.refs.filter((_, i) => names[i]?.status !== 'done' && names[i]?.status !== 'gone');
     const failed = results.find((r) => r.status === 'failed' || r.status === 'skipped');
     if (failed) {
-      outcome.failed.push({ removal, error: failed.status === 'failed' ? failed.error : (failed as { because: string }).because });
+      outcome.failed.push({ removal, error: failed.status === 'failed' ? failed.error : (failed as { because: string }).because, left });
       continue;
     }
     // Interrupted between its names: neither removed nor failed; it is left (see the report).
-    const names = results.filter((_, i) => i > 0 || !removal.save);
     if (results.some((r) => r.status === 'not-started')) {
       if (names.some((r) => r.status === 'done' || r.status === 'gone')) {
-        outcome.failed.push({ removal, error: `interrupted after removing ${names.filter((r) => r.status !== 'not-started').length} of its ${removal.refs.length} references` });
+        outcome.failed.push({ removal, left, error: `interrupted after removing ${names.filter((r) => r.status !== 'not-started').length} of its ${removal.refs.length} references` });
       }
       continue;
     }

@@ -47,6 +47,7 @@ export async function execute(client: EngineClient, steps: readonly Step[], opti
 
   const run = async (step: Step): Promise<StepResult> => {
     const before = await Promise.all(step.after.map((i) => finished[i]!));
+    if (step.orderAfter) await Promise.all(step.orderAfter.map((i) => finished[i]!));
     const blocked = before.find((r) => r.status === 'failed' || r.status === 'skipped');
     if (blocked) return { status: 'skipped', because: becauseOf(step, steps, step.after[before.indexOf(blocked)]!, blocked) };
     if (before.some((r) => r.status === 'not-started')) return { status: 'not-started' };
@@ -136,7 +137,7 @@ export function errorText(error: unknown): string {
 function becauseOf(step: Step, steps: readonly Step[], index: number, blocked: StepResult): string {
   const reason = blocked.status === 'failed' ? blocked.error : (blocked as { because: string }).because;
   // A failed save already says that the image was not removed.
-  return steps[index]!.op.kind === 'save-image' || step.removal === steps[index]!.removal ? reason : `not removed: ${reason}`;
+  return steps[index]!.op.kind === 'save-image' || step.removal === steps[index]!.removal || reason.startsWith('not removed: ') ? reason : `not removed: ${reason}`;
 }
 
 /** At most `n` at a time. */

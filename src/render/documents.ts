@@ -397,7 +397,7 @@ function removalFields(plan: RemovalPlan, outcome: RemovalOutcome | undefined, f
     failed: outcome
       ? [
           ...outcome.containerFailures.map((f) => ({ kind: 'container' as const, id: plan.containers.find((c) => c.name === f.name)?.id ?? f.name, name: f.name, error: f.error })),
-          ...outcome.failed.map((f) => ({ kind: 'image' as const, id: f.removal.image.id, tags: tagsOf(f.removal.refs), error: f.error })),
+          ...outcome.failed.map((f) => ({ kind: 'image' as const, id: f.removal.image.id, tags: tagsOf(f.left), error: f.error })),
         ]
       : [],
     saved: outcome?.saved ?? [],

@@ -151,6 +151,6 @@ export function renderOutcome(plan: RemovalPlan, outcome: RemovalOutcome, reclai
 export function failureLines(outcome: RemovalOutcome): string[] {
   return [
     ...outcome.containerFailures.map((f) => `failed to remove container ${f.name}: ${f.error}`),
-    ...outcome.failed.map((f) => `failed to remove image ${refsText(f.removal)} (${shortId(f.removal.image.id)}): ${f.error}`),
+    ...outcome.failed.map((f) => `failed to remove image ${(f.left.length ? f.left : f.removal.refs).map(shownAs).join(', ')} (${shortId(f.removal.image.id)}): ${f.error}`),
   ];
 }

@@ -245,6 +245,32 @@ describeE2E('docker tidy rm: --save and the question on a terminal', () => {
     expect((await engine('GET', '/images/busybox:latest/json', host)).status).toBe(404);
   });
 
+  it('one image refused does not stop the others built on the same parent', async () => {
+    const host = world.daemon().host;
+    const legacy = { ...world.env(), DOCKER_BUILDKIT: '0' };
+    for (const n of [1, 2, 3]) {
+      const built = await run('docker', ['build', '-q', '-t', `sibling/s${n}:1`, '-'], legacy, { input: `FROM busybox:latest\nLABEL sibling=${n}\n` });
+      expect(built.code, built.stderr).toBe(0);
+    }
+    const child = spawn('script', ['-qec', `docker tidy rm --include-local --match '^sibling/'`, '/dev/null'], { env: world.env() });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 200 && !out.includes('[y/N]'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('[y/N]');
+    // The first to go (siblings go one after another, in the plan's order) gets a container meanwhile.
+    const first = out.match(/^(sibling\/s\d:1)\s/m)![1]!;
+    expect((await engine('POST', '/containers/create?name=sibling-user', host, { Image: first, Cmd: ['sh'] })).status).toBe(201);
+    child.stdin.write('y\n');
+    expect(await exited, out).toBe(1);
+    expect(out).toMatch(new RegExp(`failed to remove image ${first.replace('/', '\\/')} \\([0-9a-f]{12}\\): .*(must force|is using|being used)`));
+    expect(out).not.toContain('not removed: not removed:');
+    for (const n of [1, 2, 3]) {
+      const ref = `sibling/s${n}:1`;
+      expect((await engine('GET', `/images/${ref}/json`, host)).status, `${ref}\n${out}`).toBe(ref === first ? 200 : 404);
+    }
+  });
+
   it('reports an image another process removed first as already gone, not as a failure', async () => {
     const host = world.daemon().host;
     const removed = spawn('script', ['-qec', `docker tidy rm postgres:13 --with-containers`, '/dev/null'], { env: world.env() });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { normalizeReference, planRemoval, requestSelects, resolveImageArgument, type RemovalRequest } from '../../src/core/plan-removal.js';
 import type { Container, Image, Snapshot } from '../../src/core/snapshot.js';
 import { removalSteps } from '../../src/core/operations.js';
+import { removalOutcome } from '../../src/core/outcome.js';
+import { failureLines } from '../../src/render/removal.js';
 import { container, image as build } from './builders.js';
 
 const hex = (c: string): string => 'sha256:' + c.repeat(64).slice(0, 64);
@@ -194,7 +196,9 @@ describe('removalSteps', () => {
     const steps = removalSteps(plan);
     const at = (id: string) => steps.findIndex((st) => st.op.kind === 'delete-image' && st.op.image.id === id);
     const [first, second] = [at(a.id), at(b.id)].sort((x, y) => x - y);
-    expect(steps[second!]!.after).toContain(first);
+    // In order only: the first failing does not stop the second.
+    expect(steps[second!]!.orderAfter).toEqual([first]);
+    expect(steps[second!]!.after).not.toContain(first);
     expect(steps[at(pg1.id)]!.after).toEqual([]);
     expect(steps[at(pg2.id)]!.after).toEqual([]);
   });
@@ -215,5 +219,15 @@ describe('removalSteps', () => {
       ['untag', [0]],
       ['delete-image', [0, 1]],
     ]);
+  });
+
+  it('reports a failed image by the names it still has, not those removed before the failure', () => {
+    const three = image(hex('7'), ['tri:1', 'tri:2', 'tri:3'], [['t', 5]], { digests: [] });
+    const s: Snapshot = { images: [three], containers: [], volumes: [], buildCache: [] };
+    const plan = planRemoval(s, request({ images: ['tri:1', 'tri:2', 'tri:3'], includeLocal: true }));
+    const steps = removalSteps(plan);
+    const outcome = removalOutcome(plan, steps, [{ status: 'done', deleted: [] }, { status: 'done', deleted: [] }, { status: 'failed', error: 'conflict' }], false);
+    expect(outcome.failed.map((f) => f.left.map((r) => r.name))).toEqual([[plan.removals[0]!.refs[2]!.name]]);
+    expect(failureLines(outcome)).toEqual([`failed to remove image ${plan.removals[0]!.refs[2]!.name} (777777777777): conflict`]);
   });
 });
