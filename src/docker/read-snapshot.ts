@@ -89,11 +89,14 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
     df ? { containers: df.Containers, volumes: df.Volumes, buildCache: df.BuildCache } : (othersRead ?? readOthers(client, options.usage, true)),
   ] as const);
   const { containers, volumes } = others;
-  const buildCache = others.buildCache ?? [];
   const layersSize = df?.LayersSize;
   // An image removed between the list and its inspect is not part of the snapshot.
   const images = listed.filter((_, i) => read.layers[i] !== undefined);
   const layers = read.layers.filter((l): l is Layer[] => l !== undefined);
+  // What removing a BuildKit-built image frees depends on the build cache (which of its layers the
+  // cache holds): read it, where it can be read alone, when such an image is there.
+  const cacheRead = others.buildCache ?? (layers.some((ls) => ls.some((l) => l.buildkit === true)) ? await readBuildCacheAlone(client) : undefined);
+  const buildCache = cacheRead ?? [];
   const own = read.own.filter((_, i) => read.layers[i] !== undefined);
   const inspects = read.inspects;
 
@@ -105,7 +108,7 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   // The container this process runs in is running, whatever the daemon has recorded yet.
   const self = ownContainerId();
   for (const c of snapshot.containers) if (c.id === self) c.state = 'running';
-  if (others.buildCache === undefined) snapshot.buildCacheKnown = false;
+  if (cacheRead === undefined) snapshot.buildCacheKnown = false;
   const containerInspects = options.logs
     ? await readLogsInto(client, snapshot, helpers, options, { ...logOptions, info: await infoRead, here: logsHere }, warnings)
     : new Map<string, ContainerInspect>();
