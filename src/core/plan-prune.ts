@@ -161,7 +161,8 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
       ({ images, cachedRecords, result: keepUnder } = leastRecentlyUsedUntil({ ...snapshot, containers: remaining }, images, request.keepUnder, snapshot.containers));
       // Once the limit is reached, an image whose registry was not asked was not needed, like the
       // unused images the limit left alone: it is not "kept" for a reason of its own.
-      if (keepUnder.shortByBytes === 0) kept = kept.filter((k) => !k.unasked);
+      // Under the limit already, nothing was wanted gone: no image is "kept" either.
+      if (keepUnder.shortByBytes === 0) kept = keepUnder.beforeBytes <= keepUnder.limitBytes ? [] : kept.filter((k) => !k.unasked);
     }
   }
 

@@ -167,6 +167,10 @@ describe('planPrune', () => {
       expect(swept.keepUnder!).toMatchObject({ beforeBytes: 1120, afterBytes: 1040, shortByBytes: 0 });
       expect(swept.bytes.images).toBe(80);
       expect(planPrune(snapshot(), request({ keepUnder: 1120 })).removal.removals).toEqual([]);
+      // Under the limit already: nothing goes, and no image is listed as kept for a reason of its own.
+      const local = (): Snapshot => ({ ...snapshot(), images: snapshot().images.map((i) => ({ ...i, digests: [] })) });
+      expect(planPrune(local(), request({ images: 'unused', keepUnder: 1100 })).removal.kept.length).toBeGreaterThan(0);
+      expect(planPrune(local(), request({ images: 'unused', keepUnder: 1120 })).removal.kept).toEqual([]);
     });
 
     it('ranks images by when their containers stopped, also when the sweep removes those containers', () => {
