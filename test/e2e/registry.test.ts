@@ -190,6 +190,11 @@ describeE2E('is there another copy? docker tidy asks the registry', () => {
       // The containerd store's image list gives one repository's digest; the registry has another's.
       dual: 'verified',
     });
+    // What the registry said, where it is not a copy, is the image's note (the NOTE column).
+    const noteOf = (name: string) => (doc.images as (ImageDoc & { note?: string })[]).find((i) => i.id === ids[name])?.note;
+    expect(noteOf('deleted')).toMatch(/does not have tidy\/deleted@sha256:[0-9a-f]{12} \(manifest unknown\)/);
+    expect(noteOf('gone')).toMatch(/could not be reached \(connection refused/);
+    expect(noteOf('hubpulled')).toBeUndefined();
     const dual = ids.dual!;
     const pushedAs = (await ok(['image', 'inspect', '--format', '{{range .RepoDigests}}{{println .}}{{end}}', dual])).stdout
       .split('\n')

@@ -133,13 +133,19 @@ function referenceArgument(text: string, where: string): Pattern {
   }
 }
 
-// Why an image that frees nothing alone does so.
+// Why an image that frees nothing alone does so; with --check-registry, what the registry said
+// when it is not a copy (rm and prune keep such an image and give the same words).
 function notesFor(images: readonly ImageUsage[], all: readonly ImageUsage[]): Map<string, string> {
   const notes = new Map<string, string>();
   for (const u of images) {
-    if (u.uniqueBytes > 0) continue;
-    const reason = whyFreesNothing(u, all);
-    notes.set(u.image.id, reason ? `frees 0 bytes alone: ${reason}` : 'frees 0 bytes alone: its layers are shared');
+    const said = [];
+    if (u.uniqueBytes <= 0) {
+      const reason = whyFreesNothing(u, all);
+      said.push(reason ? `frees 0 bytes alone: ${reason}` : 'frees 0 bytes alone: its layers are shared');
+    }
+    const copy = u.image.remoteCopy;
+    if (copy && copy.copy !== 'verified' && u.image.tags.length > 0) said.push(copy.detail);
+    if (said.length) notes.set(u.image.id, said.join('; '));
   }
   return notes;
 }
