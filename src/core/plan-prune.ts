@@ -363,9 +363,11 @@ function leastRecentlyUsedUntil(
   };
   let keep = new Set(steps.map((s) => s.id));
   let plan = chosen(keep);
-  // A step that freed nothing goes only if a later one needed it gone (its layers went with that
-  // one): an image whose layers images that stay hold would be removed, for good, for no byte.
-  const idle = steps.filter((s) => s.freedBytes === 0).map((s) => s.id);
+  // A named image whose step freed nothing goes only if a later one needed it gone (its layers went
+  // with that one): its layers are held by images that stay, and it would lose its names, for good
+  // where it exists only here, for no byte. An untagged one loses nothing: it goes as prune's own.
+  const named = new Set(candidates.filter((r) => r.image.tags.length > 0).map((r) => r.image.id));
+  const idle = steps.filter((s) => s.freedBytes === 0 && named.has(s.id)).map((s) => s.id);
   if (idle.length) {
     const without = (ids: readonly string[]) => new Set([...keep].filter((id) => !ids.includes(id)));
     const all = chosen(without(idle));

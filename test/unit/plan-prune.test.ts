@@ -204,6 +204,8 @@ describe('planPrune', () => {
           pulled('twin1', [['both', 60]], 2),
           pulled('twin2', [['both', 60]], 3),
           pulled('busy', [['held', 100], ['own', 900]], 0),
+          // Untagged, and its layer is the running image's too: it goes as prune's own, losing nothing.
+          image('leftover', [['held', 100]], { tags: [], digests: [], created: 1 }),
         ],
         containers: [container('web', 'busy', 'running')],
         volumes: [],
@@ -211,8 +213,8 @@ describe('planPrune', () => {
       };
       // 1060 in all; under 1000 needs the twins' layer.
       const swept = planPrune(world, request({ images: 'unused', keepUnder: 1000 }));
-      expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['twin1', 'twin2']);
-      expect(swept.keepUnder!.steps.map((s) => s.id)).toEqual(['twin1', 'twin2']);
+      expect(swept.removal.removals.map((r) => r.image.id).sort()).toEqual(['leftover', 'twin1', 'twin2']);
+      expect(swept.keepUnder!.steps.map((s) => s.id)).toEqual(['leftover', 'twin1', 'twin2']);
       expect(swept.keepUnder).toMatchObject({ afterBytes: 1000, shortByBytes: 0 });
       expect(swept.bytes.images).toBe(60);
     });
