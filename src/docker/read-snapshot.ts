@@ -345,8 +345,7 @@ export function systemDfPath(apiVersion: string, type?: DfType): string {
 async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[] | undefined> {
   if (compareApiVersions(client.apiVersion, '1.42') < 0) return undefined;
   try {
-    return expectShape(SystemDf, await client.getJson(systemDfPath(client.apiVersion, 'build-cache'), 'GET /system/df?type=build-cache'), 'GET /system/df?type=build-cache')
-      .BuildCache;
+    return expectShape(SystemDf, await readSystemDf(client, 'build-cache'), 'GET /system/df?type=build-cache').BuildCache;
   } catch (error) {
     if (error instanceof EngineApiError) return undefined;
     throw error;
