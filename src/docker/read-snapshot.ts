@@ -298,21 +298,22 @@ type DfType = 'container' | 'volume' | 'build-cache';
  * took 50-65 ms and type=image 72-93 ms. Before 1.42, /system/df whole.
  */
 async function readUsage(client: EngineClient): Promise<SystemDf> {
-  if (compareApiVersions(client.apiVersion, '1.42') < 0) return expectShape(SystemDf, await readSystemDf(client), 'GET /system/df');
-  const part = async (type: DfType): Promise<SystemDf> => expectShape(SystemDf, await readSystemDf(client, type), `GET /system/df?type=${type}`);
-  const [containers, volumes, buildCache] = await Promise.all([part('container'), part('volume'), part('build-cache')]);
+  if (compareApiVersions(client.apiVersion, '1.42') < 0) return readSystemDf(client);
+  const [containers, volumes, buildCache] = await Promise.all([readSystemDf(client, 'container'), readSystemDf(client, 'volume'), readSystemDf(client, 'build-cache')]);
   return { LayersSize: undefined, Containers: containers.Containers, Volumes: volumes.Volumes, BuildCache: buildCache.BuildCache };
 }
 
 /**
- * GET /system/df. The daemon runs one disk-usage computation at a time and refuses a second one
- * ("a disk usage operation is already running"): wait for the other to finish, within the timeout.
+ * GET /system/df (for one type, or all), validated. The daemon runs one disk-usage computation at
+ * a time and refuses a second one ("a disk usage operation is already running"): wait for the
+ * other to finish, within the timeout.
  */
-async function readSystemDf(client: EngineClient, type?: DfType): Promise<unknown> {
+async function readSystemDf(client: EngineClient, type?: DfType): Promise<SystemDf> {
+  const what = type ? `GET /system/df?type=${type}` : 'GET /system/df';
   const deadline = Date.now() + client.target.timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     try {
-      return await client.getJson(systemDfPath(client.apiVersion, type), type ? `GET /system/df?type=${type}` : 'GET /system/df');
+      return expectShape(SystemDf, await client.getJson(systemDfPath(client.apiVersion, type), what), what);
     } catch (error) {
       const busy = error instanceof EngineApiError && /already running/i.test(error.daemonMessage);
       if (!busy || Date.now() + delay > deadline) throw error;
@@ -328,7 +329,7 @@ async function readSystemDf(client: EngineClient, type?: DfType): Promise<unknow
 export async function readBuildCache(client: EngineClient): Promise<BuildCacheRecord[]> {
   const alone = await readBuildCacheAlone(client);
   if (alone) return alone.map(toBuildCache);
-  return expectShape(SystemDf, await readSystemDf(client), 'GET /system/df').BuildCache.map(toBuildCache);
+  return (await readSystemDf(client)).BuildCache.map(toBuildCache);
 }
 
 /**
@@ -345,7 +346,7 @@ export function systemDfPath(apiVersion: string, type?: DfType): string {
 async function readBuildCacheAlone(client: EngineClient): Promise<BuildCacheSummary[] | undefined> {
   if (compareApiVersions(client.apiVersion, '1.42') < 0) return undefined;
   try {
-    return expectShape(SystemDf, await readSystemDf(client, 'build-cache'), 'GET /system/df?type=build-cache').BuildCache;
+    return (await readSystemDf(client, 'build-cache')).BuildCache;
   } catch (error) {
     if (error instanceof EngineApiError) return undefined;
     throw error;
