@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Captures the Engine API answers the snapshot is built from, on each engine and store, for the
-// unit tests: `node scripts/capture-fixtures.mjs [20.10] [26] [26-containerd] [28.5] [28.5-containerd]`
-// (default: all).
+// unit tests: `node scripts/capture-fixtures.mjs [20.10] [26] [26-containerd] [28.5] [28.5-containerd]
+// [28.5-containerd-builds]` (default: all; -builds: the world with the builds of a build host,
+// world.sh --builds).
 // For each engine it starts a private daemon (scripts/daemon.sh), builds the fixture world
 // (scripts/world.sh), records the daemon's /version, the store part of /info (Driver,
 // DriverStatus) and the raw answers of /system/df, /images/json (all=1: intermediate images too),
@@ -20,6 +21,7 @@ const ENGINES = {
   '26-containerd': ['--engine', '26', '--containerd-store'],
   28.5: ['--engine', '28.5'],
   '28.5-containerd': ['--engine', '28.5', '--containerd-store'],
+  '28.5-containerd-builds': ['--engine', '28.5', '--containerd-store'],
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ENGINES);
 for (const engine of wanted) if (!ENGINES[engine]) throw new Error(`unknown engine ${engine}: ${Object.keys(ENGINES).join(', ')}`);
@@ -44,7 +46,7 @@ for (const engine of wanted) {
   const sh = (script, args) => execFileSync('bash', [join(root, 'scripts', script), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     sh('daemon.sh', ['start', ...ENGINES[engine], dir]);
-    sh('world.sh', [dir]);
+    sh('world.sh', [dir, ...(engine.endsWith('-builds') ? ['--builds'] : [])]);
     const socket = join(dir, 'docker.sock');
     const version = await get(socket, '/version');
     // The version docker tidy asks for (src/docker/engine.ts negotiateApiVersion): the daemon's,

@@ -2,6 +2,7 @@
 # Builds the fixture world in a private daemon that scripts/daemon.sh started:
 #   scripts/world.sh DIR             reads DIR/env (DOCKER_HOST, TIDY_REGISTRY, ...)
 #   scripts/world.sh                 uses DOCKER_HOST and TIDY_REGISTRY from the environment
+#   scripts/world.sh DIR --builds    adds the builds of a busy build host (below)
 # ${DOCKER:-docker} is the client; BuildKit builds use ${BUILDKIT_CLIENT:-/usr/bin/docker} (the
 # 20.10 client builds with BuildKit without buildx). It refuses to run against a daemon without
 # a docker-tidy-test label, so it never fills a real daemon.
@@ -27,7 +28,15 @@
 # - volumes: app-data (named, used by web-running), old-data (named, unused, ~300 kB of data),
 #   one anonymous unused volume (~200 kB, left by the removed container anon-tmp)
 # Images are a few MB each (static busybox plus random padding); the world builds in seconds.
+# With --builds, BuildKit builds as a build host has them, with their cache:
+# - ms:1, a multi-stage build (a build stage whose layers no image has, COPY --from into the
+#   final stage) FROM busybox:latest, and ms:2, the same Dockerfile built again with --no-cache
+# - svc:1 FROM alpine:3.19 and svc:2 FROM svc:1
+# - real:1 FROM alpine:3.19: text that compresses well, a binary that does not, ENV, WORKDIR
+# - lb:1, a base built with the legacy builder, and ob:1 FROM lb:1 with BuildKit
 set -euo pipefail
+builds=false
+if [ "${2:-}" = --builds ]; then builds=true; fi
 
 if [ $# -ge 1 ]; then
   [ -f "$1/env" ] || { echo "world.sh: no $1/env: start a daemon with scripts/daemon.sh start $1" >&2; exit 1; }
@@ -164,6 +173,27 @@ printf 'FROM alpine:3.19\nRUN head -c 130000 /dev/urandom > /v2\n' > "$work/movi
 legacy_build moving:tag "$work/moving1"
 q $D create --network none --name pinned-old moving:tag sh
 legacy_build moving:tag "$work/moving2"
+
+if $builds; then
+  step "5/7 the builds of a build host (--builds)"
+  mkdir -p "$work/ms" "$work/svc1" "$work/svc2" "$work/real" "$work/lb" "$work/ob"
+  printf '%s\n' 'FROM busybox:latest AS build' 'RUN head -c 2000000 /dev/urandom > /a' 'RUN head -c 1000000 /dev/urandom > /b' \
+    'FROM busybox:latest' 'COPY --from=build /a /a' 'RUN head -c 500000 /dev/urandom > /c' > "$work/ms/Dockerfile"
+  printf '%s\n' 'FROM alpine:3.19' 'RUN head -c 300000 /dev/urandom > /s1' 'RUN mkdir /app && head -c 40000 /dev/urandom > /app/x' > "$work/svc1/Dockerfile"
+  printf '%s\n' 'FROM svc:1' 'RUN head -c 250000 /dev/urandom > /s2' > "$work/svc2/Dockerfile"
+  head -c 300000 /dev/urandom > "$work/real/bin.dat"
+  printf '%s\n' 'FROM alpine:3.19' 'RUN seq 1 150000 > /nums' 'COPY bin.dat /opt/bin.dat' \
+    'RUN seq 1 300000 > /more && mkdir -p /var/x && head -c 50000 /dev/urandom > /var/x/r' 'ENV A=1' 'WORKDIR /srv' 'RUN echo hi > /srv/hi' > "$work/real/Dockerfile"
+  printf '%s\n' 'FROM busybox:latest' 'RUN head -c 700000 /dev/urandom > /lb' > "$work/lb/Dockerfile"
+  printf '%s\n' 'FROM lb:1' 'RUN head -c 100000 /dev/urandom > /ob' > "$work/ob/Dockerfile"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t ms:1 "$work/ms"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --no-cache --network none -t ms:2 "$work/ms"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t svc:1 "$work/svc1"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t svc:2 "$work/svc2"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t real:1 "$work/real"
+  legacy_build lb:1 "$work/lb"
+  DOCKER_BUILDKIT=1 q "$BUILDKIT_CLIENT" build --network none -t ob:1 "$work/ob"
+fi
 
 # Volumes and containers.
 step "6/7 volumes and containers"

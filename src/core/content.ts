@@ -20,6 +20,7 @@ export function estimateManifestBytes(layers: number): number {
 
 /** A node of the tree of chain IDs: a layer, its unpacked bytes, the layers built on it and the images ending at it. */
 interface Node {
+  chainId: string;
   size: number;
   children: Node[];
   images: Image[];
@@ -29,18 +30,19 @@ interface Node {
 /**
  * Places the compressed blob bytes of every layer (`blob`) of the images with `content`, in place:
  * one value per chain ID, the same in every image holding it. Images without content (the
- * classic store) are left alone.
+ * classic store) are left alone. `known` blobs (by chain ID, from the build cache's records) keep
+ * their bytes within their stretch's, and the other layers of the stretch share the rest.
  */
-export function placeBlobs(images: readonly Image[]): void {
+export function placeBlobs(images: readonly Image[], known: ReadonlyMap<string, number> = new Map()): void {
   const withContent = images.filter((i) => i.content !== undefined);
-  const root: Node = { size: 0, children: [], images: [], blob: 0 };
+  const root: Node = { chainId: '', size: 0, children: [], images: [], blob: 0 };
   const nodes = new Map<string, Node>();
   for (const image of withContent) {
     let parent = root;
     for (const layer of image.layers) {
       let node = nodes.get(layer.chainId);
       if (!node) {
-        node = { size: Math.max(0, layer.size), children: [], images: [], blob: 0 };
+        node = { chainId: layer.chainId, size: Math.max(0, layer.size), children: [], images: [], blob: 0 };
         nodes.set(layer.chainId, node);
         parent.children.push(node);
       }
@@ -57,7 +59,7 @@ export function placeBlobs(images: readonly Image[]): void {
     for (let n = start; n.children.length === 1 && n.images.length === 0; ) stretch.push((n = n.children[0]!));
     const end = stretch[stretch.length - 1]!;
     const bytes = end.images.length ? Math.max(0, Math.round(mean(end.images.map(rest)) - above)) : fitShared(end.children, above, rest, sum(stretch.map((n) => n.size)));
-    spread(stretch, bytes);
+    spread(stretch, bytes, known);
     for (const child of end.children) pending.push({ start: child, above: above + bytes });
   }
   for (const image of withContent) for (const layer of image.layers) layer.blob = nodes.get(layer.chainId)!.blob;
@@ -94,14 +96,25 @@ function fitShared(branches: readonly Node[], above: number, rest: (image: Image
   return Math.round(Math.min(Math.min(...points.map((p) => p.left)), Math.max(0, meanLeft - ratio * meanAdded)));
 }
 
-// Gives a stretch's bytes to its layers by their unpacked size (all to the last when they have none).
-function spread(stretch: readonly Node[], bytes: number): void {
-  const weight = sum(stretch.map((n) => n.size));
+/**
+ * Gives a stretch's bytes to its layers: a known blob keeps its bytes (all known: each its share of
+ * them), the others share what is left by their unpacked size (all to the last when they have none).
+ */
+function spread(stretch: readonly Node[], bytes: number, known: ReadonlyMap<string, number>): void {
+  const fixed = stretch.filter((n) => known.has(n.chainId));
+  const rest = stretch.filter((n) => !known.has(n.chainId));
+  const knownBytes = sum(fixed.map((n) => known.get(n.chainId)!));
+  const scale = rest.length === 0 || knownBytes > bytes ? bytes / Math.max(1, knownBytes) : 1;
+  for (const node of fixed) node.blob = Math.floor(known.get(node.chainId)! * scale);
+  const left = bytes - sum(fixed.map((n) => n.blob));
+  const weight = sum(rest.map((n) => n.size));
   let given = 0;
-  stretch.forEach((node, i) => {
-    node.blob = i === stretch.length - 1 ? bytes - given : weight > 0 ? Math.floor((bytes * node.size) / weight) : 0;
+  rest.forEach((node, i) => {
+    node.blob = i === rest.length - 1 ? left - given : weight > 0 ? Math.floor((left * node.size) / weight) : 0;
     given += node.blob;
   });
+  // All known: what rounding left goes to the last.
+  if (rest.length === 0 && fixed.length) fixed[fixed.length - 1]!.blob += left;
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0);
@@ -112,9 +125,9 @@ const mean = (xs: readonly number[]): number => (xs.length ? sum(xs) / xs.length
  * takes whole blocks, and a snapshot has three directories of one block each beside the files its
  * usage counts (its folder, work/ and work/work).
  */
-const BLOCK = 4096;
-const SNAPSHOT_DIRS = 3 * BLOCK;
-const blocks = (bytes: number): number => Math.ceil(Math.max(0, bytes) / BLOCK) * BLOCK;
+export const BLOCK = 4096;
+export const SNAPSHOT_DIRS = 3 * BLOCK;
+export const blocks = (bytes: number): number => Math.ceil(Math.max(0, bytes) / BLOCK) * BLOCK;
 
 /**
  * Bytes a layer takes on disk: its unpacked snapshot, and on the containerd store its snapshot's

@@ -127,22 +127,24 @@ function fallback(n: number, nonZero: number[]): LayerSizes {
 }
 
 /**
- * Per layer (sizes as paired above, base first): whether a BuildKit step made it. Such a layer's
- * bytes are also the build cache's: when the image goes, they stay on disk in the cache until
- * it is pruned. Layers of 0 bytes: false.
+ * Per layer (sizes as paired above, base first): the BuildKit step that made it (its history's
+ * CreatedBy), undefined when no BuildKit step did. Such a layer's bytes are also the build
+ * cache's: when the image goes, they stay on disk in the cache until it is pruned. Layers of 0
+ * bytes: undefined.
  */
-export function layersMadeByBuildKit(sizes: readonly number[], historyNewestFirst: readonly HistoryEntry[]): boolean[] {
+export function buildKitStepsOf(sizes: readonly number[], historyNewestFirst: readonly HistoryEntry[]): (string | undefined)[] {
   const entries = [...historyNewestFirst].reverse().filter((e) => e.size > 0);
   let next = 0;
   return sizes.map((size) => {
     let covered = 0;
-    let buildkit = false;
+    let step: string | undefined;
     while (size > 0 && covered < size && next < entries.length) {
-      covered += entries[next]!.size;
-      buildkit ||= entries[next]!.comment === BUILDKIT_COMMENT;
+      const entry = entries[next]!;
+      covered += entry.size;
+      if (entry.comment === BUILDKIT_COMMENT) step = entry.createdBy;
       next += 1;
     }
-    return buildkit;
+    return step;
   });
 }
 

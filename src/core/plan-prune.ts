@@ -2,6 +2,7 @@
 // and build cache, in the order docker removes them (an image used only by a container the sweep
 // removes is unused by the time images are pruned), with the exact bytes each removal frees.
 // Pure: the executor only carries the plan out.
+import { freeBytes, heldBytes } from './build-cache.js';
 import type { Pattern } from './patterns.js';
 import { removalSteps, type Step } from './operations.js';
 import { RemovalReplay } from './image-store.js';
@@ -166,15 +167,6 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     }
   }
 
-  // On the containerd store the records are not the images' layers: a build step's record (it has
-  // a description) holds its layer's blob and BuildKit's own snapshot of it, and a base's record
-  // (none) the base's blob, which the images count. Once a BuildKit-built image goes, the records
-  // of build steps are taken as the cache's own (measured on engine 28.5: pruning them freed their sizes).
-  if (snapshot.imageStore === 'containerd' && images.some((r) => r.cachedBytes > 0)) {
-    const own = new Set(cachedRecords.map((r) => r.id));
-    cachedRecords = [...cachedRecords, ...snapshot.buildCache.filter((b) => b.shared && b.description !== '' && !own.has(b.id))];
-  }
-
   // 3. Networks no remaining container is attached to (docker's own prune only looks at running ones).
   const attached = new Set(remaining.flatMap((c) => c.networks ?? []));
   const networks = request.networks
@@ -227,7 +219,7 @@ export function planPrune(snapshot: Snapshot, request: PruneRequest): PrunePlan 
     buildCache: buildCacheBytes(buildCache, released),
   };
   const imagesCached = images.reduce((s, r) => s + r.cachedBytes, 0);
-  const cachedBytes = imagesCached - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + b.size, 0);
+  const cachedBytes = imagesCached - buildCache.filter((b) => released.has(b.id)).reduce((s, b) => s + heldBytes(b), 0);
   const containersExact = containers.every((c) => c.sizeRw >= 0) && !(containers.length && logsUnknown(snapshot));
   const exact = imagesExact && containersExact && volumes.every((v) => v.size >= 0);
   return {
@@ -309,11 +301,12 @@ function childrenFirst(records: readonly BuildCacheRecord[]): BuildCacheRecord[]
 }
 
 /**
- * Bytes the build-cache records free: shared records are held by images too and free nothing,
- * unless the images that shared them (`released`, by ID) are gone by then.
+ * Bytes the build-cache records free: what a record holds together with an image stays while the
+ * image does (all of a shared record on the classic store), and goes too once the images that
+ * shared it (`released`, by ID) are gone.
  */
 export function buildCacheBytes(records: readonly BuildCacheRecord[], released: ReadonlySet<string> = new Set()): number {
-  return records.reduce((s, b) => s + (b.shared && !released.has(b.id) ? 0 : Math.max(0, b.size)), 0);
+  return records.reduce((s, b) => s + freeBytes(b) + (released.has(b.id) ? heldBytes(b) : 0), 0);
 }
 
 /**

@@ -18,6 +18,8 @@ export interface Layer {
    * when the image goes, until the cache is pruned. Undefined when the history was not read.
    */
   buildkit?: boolean;
+  /** The BuildKit step that made this layer, as its image's history says (e.g. "RUN /bin/sh -c make # buildkit"). */
+  step?: string;
   /**
    * Containerd image store only: bytes of this layer's compressed blob in containerd's content
    * store, beside its unpacked snapshot (`size`). One blob per chain ID, freed with the snapshot.
@@ -127,6 +129,16 @@ export interface BuildCacheRecord {
   createdAt: number;
   /** Records this one was built on (older engines give one Parent, newer ones Parents). */
   parents?: string[];
+  /**
+   * Containerd image store only (core/build-cache.ts attributeBuildCache): bytes on disk pruning
+   * the record frees while the images stay. Elsewhere: its size, or 0 when shared.
+   */
+  free?: number;
+  /**
+   * Containerd image store only: the image layer this record holds on disk too (matched: the API
+   * links none), and the bytes the two hold together, which leave the disk only once both go.
+   */
+  layer?: { chainId: string; held: number };
 }
 
 /** Everything one read of the daemon returned. */

@@ -1,5 +1,6 @@
 // Disk usage, layer-aware: what each image holds alone, what it shares, and what removing a set
 // of images really frees (docker's own RECLAIMABLE counts shared layers as if they were free).
+import { freeBytes } from './build-cache.js';
 import { layerDiskBytes, ownContentBytes } from './content.js';
 import { RemovalReplay } from './image-store.js';
 import { containerBytes } from './logs.js';
@@ -271,7 +272,6 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
   const stopped = containers.filter((c) => !isActive(c));
   const volumes = snapshot.volumes;
   const cache = snapshot.buildCache;
-  const ownCache = cache.filter((b) => !b.shared);
   return {
     images: {
       total: imageUsage.length,
@@ -303,11 +303,12 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
     buildCache: {
       total: cache.length,
       active: cache.filter((b) => b.inUse).length,
-      // Shared records are held by images too: docker counts them neither in size nor reclaimable.
-      sizeBytes: sum(ownCache, (b) => b.size),
+      // What the cache holds that no image holds too: docker counts shared records neither in size
+      // nor reclaimable (classic store); on the containerd store a record holds more than that.
+      sizeBytes: sum(cache, freeBytes),
       reclaimableBytes: sum(
-        ownCache.filter((b) => !b.inUse),
-        (b) => b.size,
+        cache.filter((b) => !b.inUse),
+        freeBytes,
       ),
       exact: true,
       items: bySize(cache, (b) => b.size),

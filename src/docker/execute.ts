@@ -76,8 +76,34 @@ export async function execute(client: EngineClient, steps: readonly Step[], opti
   // Steps only wait for earlier steps, so every promise exists before it is awaited.
   for (const step of steps) finished.push(run(step));
   const all = await Promise.all(finished);
+  await pruneKeptRecordsAgain(client, steps, all, limit, options);
   if (references) options.onProgress?.(referencesDone, references, bytes, true);
   return all;
+}
+
+/**
+ * BuildKit keeps a record while others built on it are there, and on the containerd store the
+ * daemon names no parents (engines 26 and 28.5), so a plan cannot put them in order: a record the
+ * daemon kept is asked again once others went, round after round while a round prunes any. Found
+ * by pruning every record of a world one by one: base and COPY records stayed until their
+ * children went, and a second prune then removed them.
+ */
+async function pruneKeptRecordsAgain(
+  client: EngineClient,
+  steps: readonly Step[],
+  results: StepResult[],
+  limit: <T>(task: () => Promise<T>) => Promise<T>,
+  options: ExecuteOptions,
+): Promise<void> {
+  const records = steps.flatMap((s, i) => (s.op.kind === 'prune-build-cache' ? [i] : []));
+  let kept = records.filter((i) => results[i]!.status === 'gone');
+  let progress = records.some((i) => results[i]!.status === 'done');
+  while (progress && kept.length && !client.target.signal.aborted) {
+    const again = await Promise.all(kept.map((i) => limit(() => perform(client, steps[i]!.op, options).catch((): StepResult => ({ status: 'gone' })))));
+    for (const [k, i] of kept.entries()) if (again[k]!.status === 'done') results[i] = again[k]!;
+    progress = again.some((r) => r.status === 'done');
+    kept = kept.filter((_, k) => again[k]!.status !== 'done');
+  }
 }
 
 // What one operation asks of the daemon.

@@ -18,13 +18,13 @@ const CacheEntry = z.object({
    * content on the containerd store. A file whose sizes no longer add up is not trusted.
    */
   content: z._default(z.number(), 0),
-  /** Layers a BuildKit step made (indexes); null when the history was not read. */
-  buildkit: z.nullable(z.array(z.number())),
+  /** Per layer, the BuildKit step that made it (null: none did); null when the history was not read. */
+  steps: z.nullable(z.array(z.nullable(z.string()))),
   /** Containerd store: bytes of the image's own manifest and config (see ImageContent); null on the classic store. */
   own: z.nullable(z.number()),
 });
-// Version 2 added `buildkit`, version 3 `own`: an older file is ignored and rewritten.
-const CacheFile = z.object({ schemaVersion: z.literal(3), images: z.record(z.string(), CacheEntry) });
+// Version 2 added `buildkit`, version 3 `own`, version 4 `steps` for `buildkit`: an older file is ignored and rewritten.
+const CacheFile = z.object({ schemaVersion: z.literal(4), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
 
 
@@ -50,8 +50,11 @@ export class LayerCache {
     const n = entry?.chainIds.length;
     if (!entry || entry.imageSize !== imageSize || entry.sizes.length !== n || entry.known.length !== n) return undefined;
     if (entry.sizes.reduce((s, x) => s + x, 0) + entry.content !== imageSize) return undefined;
-    const buildkit = entry.buildkit && new Set(entry.buildkit);
-    return entry.chainIds.map((chainId, i) => ({ chainId, size: entry.sizes[i]!, known: entry.known[i]!, ...(buildkit ? { buildkit: buildkit.has(i) } : {}) }));
+    if (entry.steps && entry.steps.length !== n) return undefined;
+    return entry.chainIds.map((chainId, i) => {
+      const step = entry.steps?.[i];
+      return { chainId, size: entry.sizes[i]!, known: entry.known[i]!, ...(entry.steps ? { buildkit: step != null } : {}), ...(step ? { step } : {}) };
+    });
   }
 
   /** The image's own content bytes (containerd store) as cached with its layers, if they were. */
@@ -67,7 +70,7 @@ export class LayerCache {
       sizes: layers.map((l) => l.size),
       known: layers.map((l) => l.known),
       content: imageSize - layers.reduce((s, l) => s + l.size, 0),
-      buildkit: layers.every((l) => l.buildkit === undefined) ? null : layers.flatMap((l, i) => (l.buildkit ? [i] : [])),
+      steps: layers.every((l) => l.buildkit === undefined) ? null : layers.map((l) => (l.buildkit ? (l.step ?? '') : null)),
     });
     this.dirty = true;
   }
@@ -85,7 +88,7 @@ export class LayerCache {
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ schemaVersion: 3, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify({ schemaVersion: 4, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
       renameSync(tmp, this.file);
     } catch {
       // A read-only home is no reason to fail: the next run just asks the daemon again.

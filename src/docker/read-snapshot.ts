@@ -3,7 +3,8 @@
 // history for images whose layers are not cached yet.
 import { DANGLING_REF, repositoryOf } from '../core/reference.js';
 import { estimateManifestBytes, placeBlobs } from '../core/content.js';
-import { fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
+import { attributeBuildCache } from '../core/build-cache.js';
+import { buildKitStepsOf, fillFromKnown, pairHistoryWithLayers, shareKnownLayers } from '../core/layers.js';
 import { isActive, type BuildCacheRecord, type Container, type Image, type Layer, type Network, type Snapshot, type SnapshotNeeds, type Volume } from '../core/snapshot.js';
 import { mapConcurrent } from './concurrency.js';
 import { compareApiVersions, EngineApiError, type EngineClient } from './engine.js';
@@ -94,8 +95,10 @@ export async function readSnapshot(client: EngineClient, options: SnapshotNeeds,
   const images = listed.filter((_, i) => read.layers[i] !== undefined);
   const layers = read.layers.filter((l): l is Layer[] => l !== undefined);
   // What removing a BuildKit-built image frees depends on the build cache (which of its layers the
-  // cache holds): read it, where it can be read alone, when such an image is there.
-  const cacheRead = others.buildCache ?? (layers.some((ls) => ls.some((l) => l.buildkit === true)) ? await readBuildCacheAlone(client) : undefined);
+  // cache holds): read it, where it can be read alone, when such an image is there; on the
+  // containerd store always (a base image's record holds its layer after the builds are gone).
+  const heldByCache = imageStore === 'containerd' || layers.some((ls) => ls.some((l) => l.buildkit === true));
+  const cacheRead = others.buildCache ?? (heldByCache ? await readBuildCacheAlone(client) : undefined);
   const buildCache = cacheRead ?? [];
   const own = read.own.filter((_, i) => read.layers[i] !== undefined);
   const inspects = read.inspects;
@@ -265,7 +268,8 @@ export function snapshotFrom(
     imageStore,
     containers: raw.containers.map((c) => toContainer(c, sized)),
     volumes: raw.volumes.map(toVolume),
-    buildCache: raw.buildCache.map(toBuildCache),
+    // After the blobs: matching records to layers places some of them again (containerd store).
+    buildCache: attributeBuildCache(raw.buildCache.map(toBuildCache), images, imageStore),
     ...(raw.layersSize === undefined ? {} : { layersSize: raw.layersSize }),
   };
 }
@@ -470,8 +474,14 @@ export function layersFrom(rawInspect: unknown, rawHistory: unknown, id: string,
   const diffIds = inspect.RootFS.Layers;
   const entries = history.map((h) => ({ size: h.Size, createdBy: h.CreatedBy, comment: h.Comment ?? '' }));
   const { sizes, determined } = pairHistoryWithLayers(diffIds, entries);
-  const buildkit = layersMadeByBuildKit(sizes, entries);
-  const layers: Layer[] = chainIdsOf(diffIds).map((chainId, i) => ({ chainId, size: sizes[i]!, known: determined[i]!, buildkit: buildkit[i]! }));
+  const steps = buildKitStepsOf(sizes, entries);
+  const layers: Layer[] = chainIdsOf(diffIds).map((chainId, i) => ({
+    chainId,
+    size: sizes[i]!,
+    known: determined[i]!,
+    buildkit: steps[i] !== undefined,
+    ...(steps[i] === undefined ? {} : { step: steps[i] }),
+  }));
   const top = layers[layers.length - 1];
   const unpacked = listedSize - inspect.Size;
   const missing = unpacked - layers.reduce((s, l) => s + l.size, 0);

@@ -1,7 +1,7 @@
 // The plan and the outcome of `docker tidy prune` as text: a table per category (images with rm's
 // tables), one summary line in rm's words.
 import type { PruneOutcome } from '../core/outcome.js';
-import type { PrunePlan } from '../core/plan-prune.js';
+import { buildCacheBytes, type PrunePlan } from '../core/plan-prune.js';
 import { logBytes } from '../core/logs.js';
 import { formatBytes } from '../core/units.js';
 import {
@@ -28,6 +28,7 @@ export function isEmpty(plan: PrunePlan): boolean {
 /** Every object the sweep removes, by category, with bytes per category and in total. */
 export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   const { containers, removals, kept } = plan.removal;
+  const released = new Set(plan.releasedBuildCache);
   const parts: string[] = [];
   const section = (title: string, bytes: number | undefined, headers: string[], rows: string[][]): void => {
     if (!rows.length) return;
@@ -61,8 +62,8 @@ export function renderPrunePlan(plan: PrunePlan, dryRun = false): string {
   section(
     `Build cache (${plan.buildCache.length})`,
     plan.bytes.buildCache,
-    ['CACHE ID', 'TYPE', 'SIZE', 'SHARED'],
-    plan.buildCache.map((b) => [b.id.slice(0, 12), b.type, formatBytes(b.size, 4), b.shared ? 'yes (frees nothing)' : 'no']),
+    ['CACHE ID', 'TYPE', 'SIZE', 'SHARED', 'FREES'],
+    plan.buildCache.map((b) => [b.id.slice(0, 12), b.type, formatBytes(b.size, 4), b.shared ? 'yes' : 'no', formatBytes(buildCacheBytes([b], released), 4)]),
   );
   for (const note of plan.notes) parts.push(`Note: ${note}\n`);
   if (plan.keepUnder) parts.push(keepUnderLine(plan) + '\n');

@@ -139,11 +139,14 @@ export async function startDaemon(opts: { engine?: Engine } = {}): Promise<TestD
   return daemon;
 }
 
-/** Builds the fixture world (scripts/world.sh; its header lists what is in it) in the daemon. */
-export async function buildWorld(daemon: TestDaemon): Promise<void> {
+/**
+ * Builds the fixture world (scripts/world.sh; its header lists what is in it) in the daemon;
+ * `builds`: with the BuildKit builds of a build host and their cache too.
+ */
+export async function buildWorld(daemon: TestDaemon, options: { builds?: boolean } = {}): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...daemon.env };
   delete env.DOCKER_CONTEXT;
-  await script('world.sh', [daemon.dir], env);
+  await script('world.sh', [daemon.dir, ...(options.builds ? ['--builds'] : [])], env);
 }
 
 /**

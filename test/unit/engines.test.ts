@@ -9,6 +9,7 @@ import { planPrune } from '../../src/core/plan-prune.js';
 import { planRemoval } from '../../src/core/plan-removal.js';
 import { analyzeImages, computeDiskUsage, listedImages, totalLayerBytes } from '../../src/core/usage.js';
 import { ContainerSummary, expectShape, ImageSummary, SystemDf, SystemInfo } from '../../src/docker/raw.js';
+import { stepKey } from '../../src/core/build-cache.js';
 import { imageStoreFrom, layersFrom, layersFromKnown, ownContentFrom, snapshotFrom } from '../../src/docker/read-snapshot.js';
 
 interface Fixture {
@@ -76,8 +77,31 @@ describe.each([
     else expect(usage.images.sizeBytes).toBe(totalLayerBytes(snapshot.images));
     expect(usage.containers.sizeBytes).toBe(df.Containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0));
     expect(usage.volumes.sizeBytes).toBe(df.Volumes.reduce((s, v) => s + Math.max(0, v.UsageData.Size), 0));
-    expect(usage.buildCache.sizeBytes).toBe(df.BuildCache.filter((b) => !b.Shared).reduce((s, b) => s + b.Size, 0));
+    const unshared = df.BuildCache.filter((b) => !b.Shared).reduce((s, b) => s + b.Size, 0);
+    if (store === 'classic') expect(usage.buildCache.sizeBytes).toBe(unshared);
+    // Every record is Shared there; BuildKit's own snapshots of webapp's steps are the cache's alone.
+    else expect(usage.buildCache.sizeBytes).toBeGreaterThan(unshared + 200_000 + 300_000);
     expect(usage.images.exact).toBe(store === 'classic');
+  });
+
+  it.runIf(store === 'containerd')("matches each build-cache record with the image layer it holds: webapp's steps and busybox's layer", () => {
+    const webapp = snapshot.images.find((i) => i.tags.includes('webapp:latest'))!;
+    const busybox = snapshot.images.find((i) => i.tags.includes('busybox:latest'))!;
+    const held = (description: RegExp) => snapshot.buildCache.find((b) => b.type === 'regular' && description.test(b.description))?.layer?.chainId;
+    const [base, run, copy] = webapp.layers.map((l) => l.chainId);
+    expect(busybox.layers.map((l) => l.chainId)).toEqual([base]);
+    expect(held(/^$/)).toBe(base);
+    expect(held(/head -c 200000/)).toBe(run);
+    expect(held(/COPY site.bin/)).toBe(copy);
+    // The step records' sizes are BuildKit's snapshot (whole blocks) and the blob: the blobs they tell add up to webapp's content.
+    expect(webapp.layers.reduce((s, l) => s + l.blob!, 0)).toBe(webapp.content!.total - webapp.content!.own);
+    for (const b of snapshot.buildCache.filter((r) => r.layer && r.description !== '')) {
+      const layer = webapp.layers.find((l) => l.chainId === b.layer!.chainId)!;
+      expect(b.size - layer.blob! - layer.size, b.description).toBeGreaterThanOrEqual(-8192);
+      expect(b.size - layer.blob! - layer.size, b.description).toBeLessThanOrEqual(8192);
+    }
+    // The rest (local sources) are the cache's own.
+    expect(snapshot.buildCache.filter((b) => !b.layer).every((b) => b.type !== 'regular' && !b.shared)).toBe(true);
   });
 
   it("each image's size is the daemon's (containerd store: what it takes on disk, about that); on the classic store its layers add up to it", () => {
@@ -201,5 +225,43 @@ describe('an image tagged in several repositories on the containerd store (engin
   it('and on the classic store only what the daemon lists (there a digest means the repository was pushed or pulled)', () => {
     const [image] = snapshotFrom({ images, containers: [], volumes: [], buildCache: [] }, [[]], true, 'classic').images;
     expect(image!.digests).toEqual([`myproj/dual@${hash}`]);
+  });
+});
+
+describe('engine 28.5, containerd store, a build host (captured with world.sh --builds)', () => {
+  const { snapshot } = snapshotOf(load('28.5-containerd-builds'));
+  const tagged = (tag: string) => snapshot.images.find((i) => i.tags.includes(tag))!;
+  const built = ['ms:1', 'ms:2', 'svc:1', 'svc:2', 'real:1', 'ob:1', 'webapp:latest'].map(tagged);
+
+  it('every layer a BuildKit step made is held by a record of that step, and no two by the same', () => {
+    const holder = new Map(snapshot.buildCache.filter((b) => b.layer).map((b) => [b.layer!.chainId, b]));
+    const layers = new Map(built.flatMap((i) => i.layers.filter((l) => l.buildkit && l.size > 0).map((l) => [l.chainId, l] as const)));
+    expect(layers.size).toBeGreaterThan(10);
+    for (const l of layers.values()) {
+      const record = holder.get(l.chainId);
+      expect(record, l.step).toBeDefined();
+      expect(stepKey(record!.description), l.step).toBe(stepKey(l.step!));
+    }
+    expect(new Set(snapshot.buildCache.filter((b) => b.layer).map((b) => b.layer!.chainId)).size).toBe(holder.size);
+  });
+
+  it("the build stage's records hold no image's layer; each base record holds a layer of the base it names", () => {
+    const stage = snapshot.buildCache.filter((b) => /> \/[ab]$/.test(b.description));
+    expect(stage).toHaveLength(4);
+    for (const b of stage) expect(b).toMatchObject({ shared: false });
+    const bases = new Set(['busybox:latest', 'alpine:3.19', 'lb:1'].flatMap((t) => tagged(t).layers.map((l) => l.chainId)));
+    const baseRecords = snapshot.buildCache.filter((b) => b.type === 'regular' && b.description === '');
+    expect(baseRecords.length).toBeGreaterThanOrEqual(3);
+    for (const b of baseRecords) expect(bases.has(b.layer?.chainId ?? '')).toBe(true);
+  });
+
+  it("the records tell each layer's blob: text compresses, random bytes do not, and the image's content still adds up", () => {
+    const real = tagged('real:1');
+    const layer = (step: RegExp) => real.layers.find((l) => step.test(l.step ?? ''))!;
+    // seq's text compresses to under a third; 300,000 random bytes stay about that.
+    expect(layer(/seq 1 150000/).blob! / layer(/seq 1 150000/).size).toBeLessThan(0.4);
+    expect(layer(/COPY bin.dat/).blob).toBeGreaterThan(300_000);
+    expect(layer(/COPY bin.dat/).blob).toBeLessThan(306_000);
+    for (const image of built) expect(image.layers.reduce((s, l) => s + l.blob!, 0)).toBe(image.content!.total - image.content!.own);
   });
 });

@@ -6,7 +6,8 @@ import { ImageStoreModel } from '../../src/core/image-store.js';
 import { referenceOf } from '../../src/core/reference.js';
 import { planPrune, type PruneRequest } from '../../src/core/plan-prune.js';
 import { planRemoval, referencesToDelete, type RemovalRequest } from '../../src/core/plan-removal.js';
-import { bytesMovedToBuildCache } from '../../src/core/build-cache.js';
+import { attributeBuildCache, bytesMovedToBuildCache } from '../../src/core/build-cache.js';
+import { ownContentBytes, placeBlobs } from '../../src/core/content.js';
 import type { BuildCacheRecord, Image, Snapshot } from '../../src/core/snapshot.js';
 import { analyzeImages, computeDiskUsage } from '../../src/core/usage.js';
 import { container, image } from './builders.js';
@@ -182,20 +183,79 @@ describe('the build cache BuildKit built images with', () => {
     expect(swept.cachedBytes).toBe(0);
   });
 
-  it('on the containerd store, frees the snapshots of the layers BuildKit made and counts their blobs as kept while the cache shares any', () => {
-    // Measured on engines 26 and 28.5: removing webapp freed its two unpacked snapshots, and its
-    // layer blobs stayed in the content store (the build cache's leases) until builder prune.
+  describe('on the containerd store', () => {
+    // Measured on engines 26 and 28.5 (core/build-cache.ts): a step's record is BuildKit's own
+    // snapshot and the layer's blob; a base image's record is its layer's blob and holds its snapshot.
+    const BLOCK = 4096;
+    const DIRS = 3 * BLOCK;
     const blobs: Record<string, number> = { bb: 1800, run: 190, copy: 280 };
-    const withContent = (i: Image, own: number): Image => ({ ...i, content: { total: 0, own }, layers: i.layers.map((l) => ({ ...l, blob: blobs[l.chainId]! })) });
-    const flagged = withContent({ ...web, layers: web.layers.map((l) => (l.chainId === 'bb' ? l : { ...l, buildkit: true })) }, 1500);
-    const s: Snapshot = { ...snapshot([withContent(busybox, 700), flagged]), imageStore: 'containerd', buildCache: [record('r', 417_409, true)] };
-    // On disk: blobs in whole 4 kB blocks, three directories per snapshot, manifest and config a block each at least.
-    const plan = planRemoval(s, request({ images: ['webapp:latest'] }));
-    const snapshots = 200 + 300 + 2 * 3 * 4096;
-    const own = 2 * 4096;
-    expect([plan.estimatedBytes, plan.cachedBytes]).toEqual([snapshots + own, 2 * 4096]);
-    const uncached = planRemoval({ ...s, buildCache: [] }, request({ images: ['webapp:latest'] }));
-    expect([uncached.estimatedBytes, uncached.cachedBytes]).toEqual([snapshots + own + 2 * 4096, 0]);
+    const steps: Record<string, string> = { run: 'RUN /bin/sh -c head -c 200 /dev/urandom > /www # buildkit', copy: 'COPY site.bin /site.bin # buildkit' };
+    const withContent = (i: Image, own: number): Image => ({
+      ...i,
+      layers: i.layers.map((l) => ({ ...l, ...(steps[l.chainId] ? { buildkit: true, step: steps[l.chainId]! } : { buildkit: false }) })),
+      content: { total: own + i.layers.reduce((s, l) => s + blobs[l.chainId]!, 0), own },
+    });
+    const web2 = withContent(image(id('7'), [['bb', 2 * BLOCK], ['run', BLOCK], ['copy', BLOCK]], { tags: ['webapp:latest'] }), 1500);
+    const busybox2 = withContent(image(id('6'), [['bb', 2 * BLOCK]], { tags: ['busybox:latest'], digests: [`busybox@${id('5')}`] }), 700);
+    const rec = (recordId: string, description: string, size: number): BuildCacheRecord => ({ ...record(recordId, size, true), description });
+    const world = (records: BuildCacheRecord[]): Snapshot => {
+      const images = [busybox2, web2].map((i) => ({ ...i, layers: i.layers.map((l) => ({ ...l })) }));
+      placeBlobs(images);
+      return { ...snapshot(images), imageStore: 'containerd', buildCache: attributeBuildCache(records, images, 'containerd') };
+    };
+    const records = [
+      rec('base', '', 1800),
+      rec('run', 'mount / from exec /bin/sh -c head -c 200 /dev/urandom > /www', BLOCK + 190),
+      rec('copy', '[3/3] COPY site.bin /site.bin', BLOCK + 280),
+      // A build stage's step: a snapshot alone, which no image has.
+      rec('stage', 'mount / from exec /bin/sh -c make', 2 * BLOCK),
+      { ...record('src', 83, false), type: 'source.local' },
+    ];
+
+    it('matches each record with the layer it holds, by the step its description names and its size', () => {
+      const s = world(records);
+      expect(s.buildCache.map((b) => [b.id, b.shared, b.layer?.chainId])).toEqual([
+        ['base', true, 'bb'],
+        ['run', true, 'run'],
+        ['copy', true, 'copy'],
+        ['stage', false, undefined],
+        ['src', false, undefined],
+      ]);
+      // df: what the cache holds that no image does: the steps' own snapshots, the stage, the sources.
+      expect(computeDiskUsage(s).buildCache.reclaimableBytes).toBe(2 * (BLOCK + DIRS) + (2 * BLOCK + DIRS) + 83);
+    });
+
+    it("removing an image frees its snapshots; the blobs its steps' records hold stay, and a base's record holds the base layer whole", () => {
+      const s = world(records);
+      const own = (i: Image) => ownContentBytes(i);
+      const web = planRemoval(s, request({ images: ['webapp:latest'] }));
+      expect([web.estimatedBytes, web.cachedBytes]).toEqual([2 * (BLOCK + DIRS) + own(web2), 2 * BLOCK]);
+      expect(web.cachedRecords.map((r) => r.id).sort()).toEqual(['copy', 'run']);
+      // Both images: the base layer too stays on disk with its record.
+      const both = planRemoval(s, request({ images: ['webapp:latest', 'busybox:latest'] }));
+      expect([both.estimatedBytes, both.cachedBytes]).toEqual([2 * (BLOCK + DIRS) + own(web2) + own(busybox2), 2 * BLOCK + (2 * BLOCK + DIRS + BLOCK)]);
+      // Without the records, the blobs and the base layer go with the images.
+      const uncached = planRemoval({ ...s, buildCache: [] }, request({ images: ['webapp:latest', 'busybox:latest'] }));
+      expect(uncached.estimatedBytes).toBe(both.estimatedBytes + both.cachedBytes);
+    });
+
+    it('prune -a frees, in one sweep, the images and every record whole: what the disk holds', () => {
+      const s = world(records);
+      const plan = planPrune(s, { containers: false, images: 'unused', networks: false, volumes: 'none', buildCache: 'all', labels: [], exclude: [], includeLocal: true, save: false });
+      expect(plan.buildCache.map((b) => b.id).sort()).toEqual(['base', 'copy', 'run', 'src', 'stage']);
+      const disk = (2 * BLOCK + DIRS + BLOCK) + 2 * (BLOCK + DIRS + BLOCK) + ownContentBytes(web2) + ownContentBytes(busybox2) + 2 * (BLOCK + DIRS) + (2 * BLOCK + DIRS) + 83;
+      expect(plan.estimatedBytes).toBe(disk);
+      expect(plan.cachedBytes).toBe(0);
+      // Without --all, only what no image holds goes while the images stay.
+      const dangling = planPrune(s, { containers: false, images: 'none', networks: false, volumes: 'none', buildCache: 'dangling', labels: [], exclude: [], includeLocal: true, save: false });
+      expect(dangling.buildCache.map((b) => b.id).sort()).toEqual(['src', 'stage']);
+    });
+
+    it('a record whose step no image has, but whose size fits a layer, is not taken for a base', () => {
+      // A step record matched only by size needs to be close; far off, it is the cache's own.
+      const s = world([rec('other', 'mount / from exec /bin/sh -c other', 3 * BLOCK + 100)]);
+      expect(s.buildCache[0]).toMatchObject({ shared: false, free: 4 * BLOCK + DIRS });
+    });
   });
 
   it('measures what moved into the cache from two reads of it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILDKIT_COMMENT, EMPTY_LAYER_DIFF_ID, fillFromKnown, layersMadeByBuildKit, pairHistoryWithLayers, shareKnownLayers } from '../../src/core/layers.js';
+import { BUILDKIT_COMMENT, EMPTY_LAYER_DIFF_ID, fillFromKnown, buildKitStepsOf, pairHistoryWithLayers, shareKnownLayers } from '../../src/core/layers.js';
 
 const h = (size: number, createdBy = '/bin/sh -c run') => ({ size, createdBy });
 
@@ -102,15 +102,16 @@ describe('fillFromKnown', () => {
   });
 });
 
-describe('layersMadeByBuildKit', () => {
-  it('marks the layers whose history entries BuildKit wrote', () => {
+describe('buildKitStepsOf', () => {
+  it('names the step of each layer whose history entry BuildKit wrote', () => {
     const history = [
       { size: 300, createdBy: 'COPY site.bin /site.bin # buildkit', comment: BUILDKIT_COMMENT },
       { size: 200, createdBy: 'RUN /bin/sh -c head -c 200 /dev/urandom > /www', comment: BUILDKIT_COMMENT },
       { size: 0, createdBy: '/bin/sh -c #(nop)  CMD ["sh"]' },
       { size: 2800, createdBy: '', comment: 'Imported from -' },
     ];
-    expect(layersMadeByBuildKit([2800, 200, 300], history)).toEqual([false, true, true]);
-    expect(layersMadeByBuildKit([2800, 0, 500], history)).toEqual([false, false, true]);
+    expect(buildKitStepsOf([2800, 200, 300], history)).toEqual([undefined, 'RUN /bin/sh -c head -c 200 /dev/urandom > /www', 'COPY site.bin /site.bin # buildkit']);
+    // One layer of two steps' bytes: the last step that made it.
+    expect(buildKitStepsOf([2800, 0, 500], history)).toEqual([undefined, undefined, 'COPY site.bin /site.bin # buildkit']);
   });
 });

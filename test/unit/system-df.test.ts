@@ -86,7 +86,7 @@ const fixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'engine
 
 describe('GET /system/df from API 1.52 on', () => {
   it('has an old-shape capture of every engine to build the new shape from', () => {
-    expect(fixtures).toEqual(['20.10', '26', '26-containerd', '28.5', '28.5-containerd']);
+    expect(fixtures).toEqual(['20.10', '26', '26-containerd', '28.5', '28.5-containerd', '28.5-containerd-builds']);
   });
 
   describe.each(fixtures)('on the objects captured on engine %s', (engine) => {
