@@ -6,10 +6,10 @@
 import { BLOCK, blocks, layerDiskBytes, placeBlobs, SNAPSHOT_DIRS } from './content.js';
 import type { BuildCacheRecord, Image, Layer } from './snapshot.js';
 
-/** A freed layer whose bytes stay in the build cache, and the record that holds them when known. */
+/** A freed layer whose bytes stay in the build cache, and the records that hold them when known. */
 export interface CachedLayer {
   bytes: number;
-  record?: BuildCacheRecord;
+  records: BuildCacheRecord[];
 }
 
 /** Bytes on disk pruning `record` frees while the images stay. */
@@ -19,13 +19,14 @@ export function freeBytes(record: BuildCacheRecord): number {
 
 /** Bytes on disk `record` and an image hold together: they go once both do. */
 export function heldBytes(record: BuildCacheRecord): number {
-  return record.layer?.held ?? (record.shared ? Math.max(0, record.size) : 0);
+  const below = (record.below ?? []).reduce((s, b) => s + b.held, 0);
+  return (record.layer?.held ?? (record.shared ? Math.max(0, record.size) : 0)) + below;
 }
 
 /** Tells which freed image layers stay on disk in the build cache. */
 export class SharedBuildCache {
   private readonly bySize = new Map<number, BuildCacheRecord[]>();
-  private readonly byLayer = new Map<string, BuildCacheRecord>();
+  private readonly byLayer = new Map<string, { record: BuildCacheRecord; held: number }[]>();
 
   /**
    * Only a layer a BuildKit step made (its history says so) is held by the cache. On the classic
@@ -39,7 +40,13 @@ export class SharedBuildCache {
     /** False when the records could not be read: then every layer BuildKit made counts as held. */
     private readonly known = true,
   ) {
-    for (const r of records) if (r.layer) this.byLayer.set(r.layer.chainId, r);
+    for (const record of records) {
+      for (const { chainId, held } of [...(record.layer ? [record.layer] : []), ...(record.below ?? [])]) {
+        const list = this.byLayer.get(chainId);
+        if (list) list.push({ record, held });
+        else this.byLayer.set(chainId, [{ record, held }]);
+      }
+    }
     const shared = records.filter((r) => r.shared && r.size > 0);
     for (const r of [...shared].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       const list = this.bySize.get(r.size);
@@ -51,14 +58,14 @@ export class SharedBuildCache {
   /** The bytes of `layer`, freed from the images, that the build cache keeps; undefined when none. */
   claim(layer: Layer): CachedLayer | undefined {
     if (this.store === 'containerd') {
-      if (!this.known) return layer.buildkit === true && layer.blob ? { bytes: blocks(layer.blob) } : undefined;
-      const record = this.byLayer.get(layer.chainId);
-      return record ? { bytes: heldBytes(record), record } : undefined;
+      if (!this.known) return layer.buildkit === true && layer.blob ? { bytes: blocks(layer.blob), records: [] } : undefined;
+      const holders = this.byLayer.get(layer.chainId);
+      return holders ? { bytes: holders.reduce((s, h) => s + h.held, 0), records: holders.map((h) => h.record) } : undefined;
     }
     if (layer.size <= 0 || layer.buildkit === false) return undefined;
-    if (!this.known) return layer.buildkit === true ? { bytes: layer.size } : undefined;
+    if (!this.known) return layer.buildkit === true ? { bytes: layer.size, records: [] } : undefined;
     const record = this.bySize.get(layer.size)?.shift();
-    return record ? { bytes: layer.size, record } : undefined;
+    return record ? { bytes: layer.size, records: [record] } : undefined;
   }
 }
 
@@ -105,20 +112,24 @@ export function stepKey(text: string): string {
 
 /** How far a record's size may be from what its layer gives when the step text does not say which it is. */
 const SIZE_ONLY_TOLERANCE = 0.1;
-/** How far a base record's size may be from its layer's blob as placed from the image's content total. */
-const BASE_TOLERANCE = 0.5;
+/** How far (a factor) a base record's size may be from its layer's blob as placed from the image's content total. */
+const BASE_RATIO = 2;
 
 /**
  * The containerd store's build-cache records, each with what pruning it frees on disk while the
  * images stay (`free`) and, when an image holds part of it, that image layer and the bytes the
- * two hold together (`layer`); `shared` then says whether an image holds any. The layers' blobs
- * are placed again with what the matched records tell (changes `images` in place). Classic store:
- * the records as they are.
+ * two hold together (`layer`); `shared` then says whether an image holds any. A layer can have
+ * two: the record of the step that made it, and a base record of a build on its image (svc:2
+ * FROM svc:1). The layers' blobs are placed again with what the matched records tell (changes
+ * `images` in place). Classic store: the records as they are.
  */
 export function attributeBuildCache(records: readonly BuildCacheRecord[], images: readonly Image[], store: 'classic' | 'containerd'): BuildCacheRecord[] {
   if (store !== 'containerd') return [...records];
   const layers = new Map<string, Layer>();
   for (const image of images) for (const l of image.layers) if (!layers.has(l.chainId) && (l.blob ?? 0) > 0) layers.set(l.chainId, l);
+  const regular = records.flatMap((r, i) => (r.type === 'regular' && r.size > 0 ? [i] : []));
+
+  // The steps' records first: they tell the blobs of the layers they made.
   const byStep = new Map<string, Layer[]>();
   for (const l of layers.values()) {
     if (!l.step) continue;
@@ -127,31 +138,114 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
     if (list) list.push(l);
     else byStep.set(key, [l]);
   }
-  // Layers by what a record of theirs would measure: a base's blob, a step's snapshot and blob.
-  const bases = sortedBy([...layers.values()].filter((l) => l.buildkit !== true), (l) => l.blob!);
   const steps = sortedBy([...layers.values()].filter((l) => l.buildkit !== false), (l) => l.size + l.blob!);
-  const pairs: { record: number; layer: Layer; rank: number }[] = [];
-  records.forEach((r, record) => {
-    if (r.type !== 'regular' || r.size <= 0) return;
-    if (isBaseRecord(r)) {
-      for (const l of bases.within(r.size / (1 + BASE_TOLERANCE), r.size / (1 - BASE_TOLERANCE))) {
-        pairs.push({ record, layer: l, rank: Math.abs(r.size - l.blob!) / l.blob! });
-      }
-      return;
-    }
+  const stepPairs: Pair[] = [];
+  for (const i of regular) {
+    const r = records[i]!;
     // A snapshot alone (whole blocks) holds no blob: no image has what it made.
-    if (r.size % BLOCK === 0) return;
+    if (isBaseRecord(r) || r.size % BLOCK === 0) continue;
     const error = (l: Layer): number => Math.abs(r.size - l.size - l.blob!) / (l.size + l.blob!);
     // Named by its step: any size a snapshot and a blob of it can add up to (BuildKit's snapshot
     // and the image's differ by a few blocks; a blob is at most about its snapshot's size); else
     // the size alone, closely.
     for (const l of byStep.get(stepKey(r.description)) ?? []) {
-      if (r.size >= l.size - SNAPSHOT_DIRS && r.size <= 2.2 * l.size + SNAPSHOT_DIRS) pairs.push({ record, layer: l, rank: error(l) });
+      if (r.size >= l.size - SNAPSHOT_DIRS && r.size <= 2.2 * l.size + SNAPSHOT_DIRS) stepPairs.push({ record: i, layer: l, rank: error(l) });
     }
     for (const l of steps.within(r.size / (1 + SIZE_ONLY_TOLERANCE), r.size / (1 - SIZE_ONLY_TOLERANCE))) {
-      if (error(l) <= SIZE_ONLY_TOLERANCE) pairs.push({ record, layer: l, rank: 10 + error(l) });
+      if (error(l) <= SIZE_ONLY_TOLERANCE) stepPairs.push({ record: i, layer: l, rank: 10 + error(l) });
     }
+  }
+  const stepOf = assign(stepPairs, records);
+  const known = new Map<string, number>();
+  for (const [i, l] of stepOf) known.set(l.chainId, Math.max(0, records[i]!.size - l.size));
+  if (known.size) placeBlobs(images, known);
+
+  // Then the bases' records: each the blob of one layer of the image a build started from (its
+  // size, to the byte), and a build's base has a record for every layer of it: a layer is a
+  // base's only when the layer below it is too. Each round places the blobs again with what the
+  // records matched so far tell, which brings the other layers of a base closer to theirs.
+  const parentOf = new Map<string, string | undefined>();
+  for (const image of images) image.layers.forEach((l, i) => parentOf.set(l.chainId, image.layers[i - 1]?.chainId));
+  const baseOf = new Map<number, Layer>();
+  const baseTaken = new Set<string>();
+  for (let progress = true; progress; ) {
+    const bases = sortedBy([...layers.values()].filter((l) => !baseTaken.has(l.chainId)), (l) => l.blob!);
+    const pairs: Pair[] = [];
+    for (const i of regular) {
+      const r = records[i]!;
+      if (!isBaseRecord(r) || baseOf.has(i)) continue;
+      for (const l of bases.within(r.size / BASE_RATIO, r.size * BASE_RATIO)) {
+        const parent = parentOf.get(l.chainId);
+        if (parent === undefined || baseTaken.has(parent)) pairs.push({ record: i, layer: l, rank: Math.abs(Math.log(r.size / l.blob!)) });
+      }
+    }
+    const found = assign(pairs, records);
+    progress = found.size > 0;
+    for (const [i, l] of found) {
+      baseOf.set(i, l);
+      baseTaken.add(l.chainId);
+      if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);
+    }
+    if (progress) placeBlobs(images, known);
+  }
+  const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
+
+  // A build FROM an image built here (svc:2 FROM svc:1) has no base records for the layers a
+  // step made: BuildKit takes them from its cache, and makes the first step's snapshot on the
+  // image's own snapshots, which then stay on disk until that step's record goes (measured on
+  // engine 28.5: removing svc:1 after svc:2 freed nothing; pruning svc:2's step record then freed
+  // svc:1's two snapshots with its own). Such a step's layer sits on an image's top layer.
+  const tops = new Map<string, Image>();
+  for (const image of images) {
+    const top = image.layers[image.layers.length - 1];
+    if (top && !tops.has(top.chainId)) tops.set(top.chainId, image);
+  }
+  const stepRecordOf = new Map([...stepOf].map(([i, l]) => [l.chainId, i] as const));
+  const below = new Map<number, { chainId: string; held: number }[]>();
+  const snapshotHeld = new Set(withBase);
+  for (const image of images) {
+    image.layers.forEach((l, k) => {
+      const record = stepRecordOf.get(l.chainId);
+      const from = k > 0 ? tops.get(image.layers[k - 1]!.chainId) : undefined;
+      if (record === undefined || !from) return;
+      for (const q of from.layers) {
+        if (snapshotHeld.has(q.chainId)) continue;
+        snapshotHeld.add(q.chainId);
+        const list = below.get(record) ?? [];
+        list.push({ chainId: q.chainId, held: Math.max(0, q.size) + SNAPSHOT_DIRS });
+        below.set(record, list);
+      }
+    });
+  }
+
+  return records.map((r, i) => {
+    if (r.type !== 'regular') return r;
+    const base = baseOf.get(i);
+    // A base's record holds the layer's blob and snapshot: nothing of it goes while the image stays.
+    if (base) return { ...r, shared: true, free: 0, layer: { chainId: base.chainId, held: layerDiskBytes(base) } };
+    const step = stepOf.get(i);
+    if (!step) return { ...r, shared: false, free: blocks(r.size) + SNAPSHOT_DIRS };
+    // A step's record holds the blob beside its own snapshot; when a base record holds the layer
+    // too, the blob is counted with that one.
+    const blob = step.blob ?? 0;
+    return {
+      ...r,
+      shared: true,
+      free: blocks(Math.max(0, r.size - blob)) + SNAPSHOT_DIRS,
+      layer: { chainId: step.chainId, held: withBase.has(step.chainId) ? 0 : blocks(blob) },
+      ...(below.has(i) ? { below: below.get(i)! } : {}),
+    };
   });
+}
+
+interface Pair {
+  record: number;
+  layer: Layer;
+  rank: number;
+}
+
+// Best pairs first, each record and each layer in one pair at most.
+function assign(pairs: Pair[], records: readonly BuildCacheRecord[]): Map<number, Layer> {
   pairs.sort((a, b) => a.rank - b.rank || (records[a.record]!.id < records[b.record]!.id ? -1 : 1) || (a.layer.chainId < b.layer.chainId ? -1 : 1));
   const matched = new Map<number, Layer>();
   const taken = new Set<string>();
@@ -160,21 +254,7 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
     matched.set(p.record, p.layer);
     taken.add(p.layer.chainId);
   }
-  const known = new Map<string, number>();
-  for (const [i, l] of matched) {
-    const r = records[i]!;
-    known.set(l.chainId, isBaseRecord(r) ? r.size : Math.max(0, r.size - l.size));
-  }
-  if (known.size) placeBlobs(images, known);
-  return records.map((r, i) => {
-    const l = matched.get(i);
-    if (r.type !== 'regular') return r;
-    if (!l) return { ...r, shared: false, free: blocks(r.size) + SNAPSHOT_DIRS };
-    const blob = l.blob ?? 0;
-    return isBaseRecord(r)
-      ? { ...r, shared: true, free: 0, layer: { chainId: l.chainId, held: layerDiskBytes(l) } }
-      : { ...r, shared: true, free: blocks(Math.max(0, r.size - blob)) + SNAPSHOT_DIRS, layer: { chainId: l.chainId, held: blocks(blob) } };
-  });
+  return matched;
 }
 
 /**

@@ -207,7 +207,7 @@ export class RemovalReplay {
         const cached = this.cache.claim(this.layerOf.get(chainId)!);
         if (!cached) continue;
         cachedBytes += cached.bytes;
-        if (cached.record) this.cachedRecords.push(cached.record);
+        this.cachedRecords.push(...cached.records);
       }
     }
     return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };

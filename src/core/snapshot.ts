@@ -139,6 +139,12 @@ export interface BuildCacheRecord {
    * links none), and the bytes the two hold together, which leave the disk only once both go.
    */
   layer?: { chainId: string; held: number };
+  /**
+   * Containerd image store only: the unpacked snapshots of the image a build started from (FROM
+   * an image built here), which BuildKit's snapshot of the first step on it is made on, when no
+   * base record holds them: they stay on disk while the record does.
+   */
+  below?: { chainId: string; held: number }[];
 }
 
 /** Everything one read of the daemon returned. */

@@ -9,7 +9,8 @@ describeE2E('docker tidy df reclaimable', () => {
   let daemon: TestDaemon;
   beforeAll(async () => {
     daemon = await startDaemon();
-    await buildWorld(daemon);
+    // With a build host's builds: their records hold blobs and base layers the images have too.
+    await buildWorld(daemon, { builds: true });
   });
   afterAll(async () => {
     await daemon?.stop();

@@ -187,12 +187,15 @@ describeE2E('docker tidy prune', () => {
     expect((await volumes()).length).toBe(3);
   });
 
-  it('--build-cache -a: records an image still holds free nothing, whatever the daemon says it reclaimed', async () => {
-    // The BuildKit-built webapp:latest (local-only, kept) holds the layers of the shared records.
+  it('--build-cache -a: what records an image still holds stays, whatever the daemon says it reclaimed', async () => {
+    // The BuildKit-built webapp:latest (local-only, kept) holds the layers of the shared records:
+    // on the classic store all their bytes; on the containerd store the blobs, and busybox the
+    // base record's layer, while BuildKit's own snapshots of webapp's steps go.
     const plan = await prune(['--build-cache', '-a', '--dry-run']);
     const shared = plan.buildCache.filter((b) => b.shared);
     expect(shared.length).toBeGreaterThan(0);
-    for (const b of shared) expect(b.bytes, b.id).toBe(0);
+    if (!containerdStore) for (const b of shared) expect(b.bytes, b.id).toBe(0);
+    else expect(shared.filter((b) => b.bytes === 0).length).toBe(1);
     const [total, onDisk] = [await diskTotal(), await disk()];
     const doc = await prune(['--build-cache', '-a', '-f']);
     expect(doc.failed).toEqual([]);
@@ -203,7 +206,10 @@ describeE2E('docker tidy prune', () => {
     // the containerd store the data root, is what was claimed: engine 20.10 answers the prune of
     // these records with their whole size as SpaceReclaimed, and the disk loses nothing of it.
     if (!containerdStore) expect(total - (await diskTotal())).toBe(doc.reclaimedBytes);
-    else expect(doc.reclaimedBytes).toBeLessThanOrEqual(Math.max(0, onDisk - (await disk())) * 1.05 + 64 * 1024);
+    else {
+      const lost = onDisk - (await disk());
+      expect(withinFivePercent(doc.reclaimedBytes, lost), `reclaimed ${doc.reclaimedBytes}, the disk lost ${lost}`).toBe(true);
+    }
 
     // With the cache gone, webapp:latest's layers are its own: unused counts them as df does,
     // reading the build cache on its own where the API allows it (1.42+). Engine 20.10 can only

@@ -38,7 +38,7 @@ describeE2E('the snapshot', () => {
     const r = await docker(['tidy', 'unused', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(reference.stdout);
-    expect(JSON.parse(readFileSync(file, 'utf8')).schemaVersion).toBe(3);
+    expect(JSON.parse(readFileSync(file, 'utf8')).schemaVersion).toBe(4);
   });
 
   it('ignores a cache entry that no longer agrees with the image the daemon reports', async () => {
