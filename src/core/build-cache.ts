@@ -119,9 +119,10 @@ const BASE_RATIO = 2;
  * The containerd store's build-cache records, each with what pruning it frees on disk while the
  * images stay (`free`) and, when an image holds part of it, that image layer and the bytes the
  * two hold together (`layer`); `shared` then says whether an image holds any. A layer can have
- * two: the record of the step that made it, and a base record of a build on its image (svc:2
- * FROM svc:1). The layers' blobs are placed again with what the matched records tell (changes
- * `images` in place). Classic store: the records as they are.
+ * two: the record of the step that made it, and a base record (a build that started from its image
+ * and found no record of that step; not seen in the worlds measured); and a step's record can hold the snapshots
+ * of the image its build started from (`below`). The layers' blobs are placed again with what the
+ * matched records tell (changes `images` in place). Classic store: the records as they are.
  */
 export function attributeBuildCache(records: readonly BuildCacheRecord[], images: readonly Image[], store: 'classic' | 'containerd'): BuildCacheRecord[] {
   if (store !== 'containerd') return [...records];

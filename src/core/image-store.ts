@@ -207,7 +207,7 @@ export class RemovalReplay {
         const cached = this.cache.claim(this.layerOf.get(chainId)!);
         if (!cached) continue;
         cachedBytes += cached.bytes;
-        this.cachedRecords.push(...cached.records);
+        for (const r of cached.records) if (!this.cachedRecords.includes(r)) this.cachedRecords.push(r);
       }
     }
     return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };

@@ -255,6 +255,15 @@ describe('engine 28.5, containerd store, a build host (captured with world.sh --
     for (const b of baseRecords) expect(bases.has(b.layer?.chainId ?? '')).toBe(true);
   });
 
+  it("svc:2 is built FROM svc:1: its step's record holds svc:1's two snapshots, and ob:1's base records lb:1's layers", () => {
+    const [svc1, svc2] = [tagged('svc:1'), tagged('svc:2')];
+    const record = snapshot.buildCache.find((b) => b.layer?.chainId === svc2.layers[3]!.chainId)!;
+    expect(record.below?.map((b) => b.chainId)).toEqual(svc1.layers.slice(1).map((l) => l.chainId));
+    const lb = tagged('lb:1');
+    const based = new Set(snapshot.buildCache.filter((b) => b.description === '' && b.layer).map((b) => b.layer!.chainId));
+    for (const l of lb.layers) expect(based.has(l.chainId)).toBe(true);
+  });
+
   it("the records tell each layer's blob: text compresses, random bytes do not, and the image's content still adds up", () => {
     const real = tagged('real:1');
     const layer = (step: RegExp) => real.layers.find((l) => step.test(l.step ?? ''))!;

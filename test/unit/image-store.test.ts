@@ -251,6 +251,28 @@ describe('the build cache BuildKit built images with', () => {
       expect(dangling.buildCache.map((b) => b.id).sort()).toEqual(['src', 'stage']);
     });
 
+    it("a build FROM an image built here: its step's record holds that image's snapshots, which stay when both images go", () => {
+      const step2 = 'RUN /bin/sh -c make more # buildkit';
+      const app2: Image = {
+        ...image(id('8'), [['bb', 2 * BLOCK], ['run', BLOCK], ['copy', BLOCK], ['more', BLOCK]], { tags: ['app:2'] }),
+        content: { total: 1800 + 190 + 280 + 100 + 1500, own: 1500 },
+      };
+      app2.layers = app2.layers.map((l) => ({ ...l, buildkit: l.chainId !== 'bb', ...(steps[l.chainId] ? { step: steps[l.chainId]! } : l.chainId === 'more' ? { step: step2 } : {}) }));
+      const images = [busybox2, web2, app2].map((i) => ({ ...i, layers: i.layers.map((l) => ({ ...l })) }));
+      placeBlobs(images);
+      const withMore = [...records, rec('more', 'mount / from exec /bin/sh -c make more', BLOCK + 100)];
+      const s: Snapshot = { ...snapshot(images), imageStore: 'containerd', buildCache: attributeBuildCache(withMore, images, 'containerd') };
+      // webapp's top is app:2's parent layer: the record of app:2's step holds webapp's snapshots (busybox's has its base record).
+      expect(s.buildCache.find((b) => b.id === 'more')!.below).toEqual([
+        { chainId: 'run', held: BLOCK + DIRS },
+        { chainId: 'copy', held: BLOCK + DIRS },
+      ]);
+      const both = planRemoval(s, request({ images: ['app:2', 'webapp:latest'] }));
+      // Only the two manifests and configs and app:2's own snapshot go; the blobs and webapp's snapshots stay with the records.
+      expect(both.estimatedBytes).toBe(BLOCK + DIRS + ownContentBytes(web2) + ownContentBytes(app2));
+      expect(both.cachedRecords.map((r) => r.id).sort()).toEqual(['copy', 'more', 'run']);
+    });
+
     it('a record whose step no image has, but whose size fits a layer, is not taken for a base', () => {
       // A step record matched only by size needs to be close; far off, it is the cache's own.
       const s = world([rec('other', 'mount / from exec /bin/sh -c other', 3 * BLOCK + 100)]);
