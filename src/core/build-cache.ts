@@ -225,7 +225,10 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
     // A base's record holds the layer's blob and snapshot: nothing of it goes while the image stays.
     if (base) return { ...r, shared: true, free: 0, layer: { chainId: base.chainId, held: layerDiskBytes(base) } };
     const step = stepOf.get(i);
-    if (!step) return { ...r, shared: false, free: blocks(r.size) + SNAPSHOT_DIRS };
+    // No image has its layer any more. A base's record then holds that layer's snapshot besides
+    // its blob, and no figure gives the snapshot's size: it is at least about the blob's (measured:
+    // lb:1's, 704,512 beside a 702,027-byte blob of random bytes; text unpacks to two or three times).
+    if (!step) return { ...r, shared: false, free: (isBaseRecord(r) ? 2 * blocks(r.size) : blocks(r.size)) + SNAPSHOT_DIRS };
     // A step's record holds the blob beside its own snapshot; when a base record holds the layer
     // too, the blob is counted with that one.
     const blob = step.blob ?? 0;

@@ -278,6 +278,11 @@ describe('the build cache BuildKit built images with', () => {
       const s = world([rec('other', 'mount / from exec /bin/sh -c other', 3 * BLOCK + 100)]);
       expect(s.buildCache[0]).toMatchObject({ shared: false, free: 4 * BLOCK + DIRS });
     });
+
+    it("a base's record whose image is gone frees its blob and the layer's snapshot, taken to be at least as big", () => {
+      const s = world([rec('gone', '', 702_027)]);
+      expect(s.buildCache[0]).toMatchObject({ shared: false, free: 2 * 172 * BLOCK + DIRS });
+    });
   });
 
   it('measures what moved into the cache from two reads of it', () => {
