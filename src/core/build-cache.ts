@@ -130,33 +130,52 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
   for (const image of images) for (const l of image.layers) if (!layers.has(l.chainId) && (l.blob ?? 0) > 0) layers.set(l.chainId, l);
   const regular = records.flatMap((r, i) => (r.type === 'regular' && r.size > 0 ? [i] : []));
 
-  // The steps' records first: they tell the blobs of the layers they made.
-  const byStep = new Map<string, Layer[]>();
-  for (const l of layers.values()) {
-    if (!l.step) continue;
-    const key = stepKey(l.step);
-    const list = byStep.get(key);
-    if (list) list.push(l);
-    else byStep.set(key, [l]);
-  }
-  const steps = sortedBy([...layers.values()].filter((l) => l.buildkit !== false), (l) => l.size + l.blob!);
-  const stepPairs: Pair[] = [];
-  for (const i of regular) {
-    const r = records[i]!;
-    // A snapshot alone (whole blocks) holds no blob: no image has what it made.
-    if (isBaseRecord(r) || r.size % BLOCK === 0) continue;
-    const error = (l: Layer): number => Math.abs(r.size - l.size - l.blob!) / (l.size + l.blob!);
-    // Named by its step: any size a snapshot and a blob of it can add up to (BuildKit's snapshot
-    // and the image's differ by a few blocks; a blob is at most about its snapshot's size); else
-    // the size alone, closely.
-    for (const l of byStep.get(stepKey(r.description)) ?? []) {
-      if (r.size >= l.size - SNAPSHOT_DIRS && r.size <= 2.2 * l.size + SNAPSHOT_DIRS) stepPairs.push({ record: i, layer: l, rank: error(l) });
+  // The steps' records first: they tell the blobs of the layers they made. A snapshot alone
+  // (whole blocks) holds no blob: no image has what it made.
+  const stepRecords = regular.filter((i) => !isBaseRecord(records[i]!) && records[i]!.size % BLOCK !== 0);
+  const expected = (l: Layer): number => l.size + l.blob!;
+  const stepOf = new Map<number, Layer>();
+  const stepTaken = new Set<string>();
+  const keep = (found: Map<number, Layer>, into: Map<number, Layer>, taken: Set<string>): void => {
+    for (const [i, l] of found) {
+      into.set(i, l);
+      taken.add(l.chainId);
     }
-    for (const l of steps.within(r.size / (1 + SIZE_ONLY_TOLERANCE), r.size / (1 - SIZE_ONLY_TOLERANCE))) {
-      if (error(l) <= SIZE_ONLY_TOLERANCE) stepPairs.push({ record: i, layer: l, rank: 10 + error(l) });
+  };
+  // Named by its step: any size a snapshot and a blob of it can add up to (BuildKit's snapshot and
+  // the image's differ by a few blocks; a blob is at most about its snapshot's size).
+  const byKey = <T>(items: T[], key: (t: T) => string | undefined): Map<string, T[]> => {
+    const groups = new Map<string, T[]>();
+    for (const item of items) {
+      const k = key(item);
+      if (k === undefined) continue;
+      const list = groups.get(k);
+      if (list) list.push(item);
+      else groups.set(k, [item]);
     }
+    return groups;
+  };
+  const layersByStep = byKey([...layers.values()], (l) => (l.step ? stepKey(l.step) : undefined));
+  for (const [key, group] of byKey(stepRecords, (i) => stepKey(records[i]!.description))) {
+    const named = layersByStep.get(key);
+    if (!named) continue;
+    const found = closestPairs(
+      group.map((index) => ({ index, value: records[index]!.size })),
+      named.map((layer) => ({ layer, value: expected(layer) })),
+      (i, l) => records[i]!.size >= l.size - SNAPSHOT_DIRS && records[i]!.size <= 2.2 * l.size + SNAPSHOT_DIRS,
+    );
+    keep(found, stepOf, stepTaken);
   }
-  const stepOf = assign(stepPairs, records);
+  // Else the size alone, closely.
+  keep(
+    closestPairs(
+      stepRecords.filter((i) => !stepOf.has(i)).map((index) => ({ index, value: records[index]!.size })),
+      [...layers.values()].filter((l) => l.buildkit !== false && !stepTaken.has(l.chainId)).map((layer) => ({ layer, value: expected(layer) })),
+      (i, l) => Math.abs(records[i]!.size - expected(l)) <= SIZE_ONLY_TOLERANCE * expected(l),
+    ),
+    stepOf,
+    stepTaken,
+  );
   const known = new Map<string, number>();
   for (const [i, l] of stepOf) known.set(l.chainId, Math.max(0, records[i]!.size - l.size));
   if (known.size) placeBlobs(images, known);
@@ -167,26 +186,22 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
   // records matched so far tell, which brings the other layers of a base closer to theirs.
   const parentOf = new Map<string, string | undefined>();
   for (const image of images) image.layers.forEach((l, i) => parentOf.set(l.chainId, image.layers[i - 1]?.chainId));
+  const baseRecords = regular.filter((i) => isBaseRecord(records[i]!));
   const baseOf = new Map<number, Layer>();
   const baseTaken = new Set<string>();
-  for (let progress = true; progress; ) {
-    const bases = sortedBy([...layers.values()].filter((l) => !baseTaken.has(l.chainId)), (l) => l.blob!);
-    const pairs: Pair[] = [];
-    for (const i of regular) {
-      const r = records[i]!;
-      if (!isBaseRecord(r) || baseOf.has(i)) continue;
-      for (const l of bases.within(r.size / BASE_RATIO, r.size * BASE_RATIO)) {
-        const parent = parentOf.get(l.chainId);
-        if (parent === undefined || baseTaken.has(parent)) pairs.push({ record: i, layer: l, rank: Math.abs(Math.log(r.size / l.blob!)) });
-      }
-    }
-    const found = assign(pairs, records);
+  for (let progress = baseRecords.length > 0; progress; ) {
+    const eligible = [...layers.values()].filter((l) => {
+      const parent = parentOf.get(l.chainId);
+      return !baseTaken.has(l.chainId) && (parent === undefined || baseTaken.has(parent));
+    });
+    const found = closestPairs(
+      baseRecords.filter((i) => !baseOf.has(i)).map((index) => ({ index, value: records[index]!.size })),
+      eligible.map((layer) => ({ layer, value: layer.blob! })),
+      (i, l) => records[i]!.size <= BASE_RATIO * l.blob! && l.blob! <= BASE_RATIO * records[i]!.size,
+    );
+    keep(found, baseOf, baseTaken);
+    for (const [i, l] of found) if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);
     progress = found.size > 0;
-    for (const [i, l] of found) {
-      baseOf.set(i, l);
-      baseTaken.add(l.chainId);
-      if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);
-    }
     if (progress) placeBlobs(images, known);
   }
   const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
@@ -242,23 +257,81 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
   });
 }
 
-interface Pair {
-  record: number;
-  layer: Layer;
-  rank: number;
+/**
+ * Pairs records with layers by how close their values are, the closest first, each in one pair at
+ * most (`accept` refuses a pair). On a line the closest of the pairs left are always neighbours
+ * in value order, so only neighbours are compared: O(n log n) where trying every pair was
+ * quadratic (1,000 images of one Dockerfile, 3,000 records of the same steps: 39 ms, where every
+ * pair took 4.7 s; 5,000 images: 317 ms).
+ */
+function closestPairs(
+  records: readonly { index: number; value: number }[],
+  layers: readonly { layer: Layer; value: number }[],
+  accept: (index: number, layer: Layer) => boolean,
+): Map<number, Layer> {
+  const items = [
+    ...records.map((r) => ({ record: r.index, layer: undefined as Layer | undefined, value: r.value, key: `r${r.index}` })),
+    ...layers.map((l) => ({ record: -1, layer: l.layer as Layer | undefined, value: l.value, key: `l${l.layer.chainId}` })),
+  ].sort((a, b) => a.value - b.value || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const n = items.length;
+  const next = items.map((_, i) => i + 1);
+  const prev = items.map((_, i) => i - 1);
+  const alive = items.map(() => true);
+  const heap = new MinHeap<[number, number, number]>((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edge = (i: number, j: number): void => {
+    if (i < 0 || j >= n || (items[i]!.layer === undefined) === (items[j]!.layer === undefined)) return;
+    const [a, b] = [items[i]!.value, items[j]!.value];
+    heap.push([Math.abs(a - b) / Math.max(1, a, b), i, j]);
+  };
+  for (let i = 0; i + 1 < n; i++) edge(i, i + 1);
+  const found = new Map<number, Layer>();
+  for (let top = heap.pop(); top; top = heap.pop()) {
+    const [, i, j] = top;
+    if (!alive[i] || !alive[j] || next[i] !== j) continue;
+    const [record, layer] = items[i]!.layer ? [items[j]!, items[i]!] : [items[i]!, items[j]!];
+    if (!accept(record.record, layer.layer!)) continue;
+    found.set(record.record, layer.layer!);
+    alive[i] = alive[j] = false;
+    const [p, q] = [prev[i]!, next[j]!];
+    if (p >= 0) next[p] = q;
+    if (q < n) prev[q] = p;
+    edge(p, q);
+  }
+  return found;
 }
 
-// Best pairs first, each record and each layer in one pair at most.
-function assign(pairs: Pair[], records: readonly BuildCacheRecord[]): Map<number, Layer> {
-  pairs.sort((a, b) => a.rank - b.rank || (records[a.record]!.id < records[b.record]!.id ? -1 : 1) || (a.layer.chainId < b.layer.chainId ? -1 : 1));
-  const matched = new Map<number, Layer>();
-  const taken = new Set<string>();
-  for (const p of pairs) {
-    if (matched.has(p.record) || taken.has(p.layer.chainId)) continue;
-    matched.set(p.record, p.layer);
-    taken.add(p.layer.chainId);
+/** A binary heap, least first. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (this.less(a[i]!, a[parent]!) >= 0) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
   }
-  return matched;
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let least = i;
+        if (l < a.length && this.less(a[l]!, a[least]!) < 0) least = l;
+        if (r < a.length && this.less(a[r]!, a[least]!) < 0) least = r;
+        if (least === i) break;
+        [a[i], a[least]] = [a[least]!, a[i]!];
+        i = least;
+      }
+    }
+    return top;
+  }
 }
 
 /**
@@ -276,22 +349,4 @@ export function bytesMovedToBuildCache(before: readonly BuildCacheRecord[], afte
 /** Whether any build-cache record shares bytes with an image (only then can a removal move bytes into the cache). */
 export function sharesWithImages(records: readonly BuildCacheRecord[]): boolean {
   return records.some((r) => r.shared && r.size > 0);
-}
-
-/** `items` sorted by `key`, and those whose key is within [lo, hi]. */
-function sortedBy<T>(items: T[], key: (item: T) => number): { within: (lo: number, hi: number) => T[] } {
-  const sorted = items.map((item) => ({ item, k: key(item) })).sort((a, b) => a.k - b.k);
-  return {
-    within(lo, hi) {
-      let a = 0;
-      for (let b = sorted.length; a < b; ) {
-        const mid = (a + b) >> 1;
-        if (sorted[mid]!.k < lo) a = mid + 1;
-        else b = mid;
-      }
-      const found: T[] = [];
-      for (let i = a; i < sorted.length && sorted[i]!.k <= hi; i++) found.push(sorted[i]!.item);
-      return found;
-    },
-  };
 }
