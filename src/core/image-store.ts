@@ -182,6 +182,7 @@ export class RemovalReplay {
   readonly model: ImageStoreModel;
   /** The shared build-cache records the removals so far leave as the cache's own (classic store). */
   readonly cachedRecords: BuildCacheRecord[] = [];
+  private readonly released = new Set<BuildCacheRecord>();
   private readonly cache: SharedBuildCache;
   private readonly layerOf: Map<string, Layer>;
 
@@ -207,7 +208,11 @@ export class RemovalReplay {
         const cached = this.cache.claim(this.layerOf.get(chainId)!);
         if (!cached) continue;
         cachedBytes += cached.bytes;
-        for (const r of cached.records) if (!this.cachedRecords.includes(r)) this.cachedRecords.push(r);
+        for (const r of cached.records) {
+          if (this.released.has(r)) continue;
+          this.released.add(r);
+          this.cachedRecords.push(r);
+        }
       }
     }
     return { done, action: this.model.has(image.id) ? 'untag' : 'delete', bytes: freed - cachedBytes, cachedBytes };
