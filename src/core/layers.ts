@@ -11,6 +11,9 @@ import type { Layer } from './snapshot.js';
 /** The diff ID of an empty layer (an empty tar): always 0 bytes. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
+/** What an empty layer's history entry says on the containerd store: one 4 kB block. */
+const EMPTY_SNAPSHOT_BYTES = 4096;
+
 /** One entry of an image's history, as the Engine API gives it. */
 export interface HistoryEntry {
   size: number;
@@ -59,6 +62,10 @@ export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestF
   const isEmpty = diffIds.map((d) => d === EMPTY_LAYER_DIFF_ID);
   if (zeros < 0) return fallback(n, nonZero);
 
+  // Whether layer `layer` can take the non-zero entry `a`: the empty layer (an empty tar) holds
+  // nothing, but on the containerd store a step that changed nothing after another (RUN true)
+  // has it with a history Size of 4096, its empty snapshot's one block (engines 26 and 28.5).
+  const takes = (layer: number, a: number): boolean => !isEmpty[layer] || nonZero[a] === EMPTY_SNAPSHOT_BYTES;
   // feasible(a, used): the remaining zeros can be placed once `a` gaps are done and `used` zeros placed.
   const memo = new Map<string, boolean>();
   const feasible = (a: number, used: number): boolean => {
@@ -68,8 +75,9 @@ export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestF
     ok = false;
     const pos = a + used;
     for (let t = 0; t <= Math.min(gaps[a]!, zeros - used) && !ok; t++) {
-      // After the zeros, layer pos+t takes the next non-zero entry: it cannot be the empty layer.
-      ok = a === r ? used + t === zeros : !isEmpty[pos + t] && feasible(a + 1, used + t);
+      // After the zeros, layer pos+t takes the next non-zero entry: the empty layer only one of
+      // a block (the containerd store's usage of an empty snapshot).
+      ok = a === r ? used + t === zeros : takes(pos + t, a) && feasible(a + 1, used + t);
     }
     memo.set(key, ok);
     return ok;
@@ -88,7 +96,7 @@ export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestF
     seen.add(key);
     const pos = a + used;
     for (let t = 0; t <= Math.min(gaps[a]!, zeros - used); t++) {
-      const valid = a === r ? used + t === zeros : !isEmpty[pos + t] && feasible(a + 1, used + t);
+      const valid = a === r ? used + t === zeros : takes(pos + t, a) && feasible(a + 1, used + t);
       if (!valid) continue;
       for (let i = 0; i < t; i++) cumulative[pos + i]!.add(prefix[a]!);
       if (a < r) {

@@ -34,6 +34,13 @@ describe('pairHistoryWithLayers', () => {
     expect(pairHistoryWithLayers(['a', EMPTY_LAYER_DIFF_ID, 'c'], history)).toMatchObject({ sizes: [5, 0, 3], exact: true });
   });
 
+  it('on the containerd store, gives the empty layer the one block its history says', () => {
+    // FROM base; RUN seq; COPY 600 kB; RUN true (changes nothing: the empty tar, history Size
+    // 4096 on engines 26 and 28.5). Before, the pairing failed and the top layer took every byte.
+    const history = [h(4096, 'RUN /bin/sh -c true # buildkit'), h(602112, 'COPY rnd.bin /opt/rnd.bin # buildkit'), h(12288, 'RUN /bin/sh -c seq 1 1000 > /s # buildkit'), h(3010560, '')];
+    expect(pairHistoryWithLayers(['base', 'seq', 'copy', EMPTY_LAYER_DIFF_ID], history)).toMatchObject({ sizes: [3010560, 12288, 602112, 4096], exact: true });
+  });
+
   it('puts the bytes of a stretch it cannot split on the stretch\'s last layer', () => {
     // Captured from engine 20.10 (myapp:1.0 in the test world): base, ENV, RUN mkdir (a 0-byte
     // layer), COPY, RUN head, LABEL, RUN true (no layer), CMD. Either zero-byte RUN could be the
