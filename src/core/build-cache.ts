@@ -132,7 +132,13 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
 
   // The steps' records first: they tell the blobs of the layers they made. A snapshot alone
   // (whole blocks) holds no blob: no image has what it made.
-  const stepRecords = regular.filter((i) => !isBaseRecord(records[i]!) && records[i]!.size % BLOCK !== 0);
+  // Of twins (a step built again with --no-cache that made the same bytes: same description,
+  // same size), the one the daemon calls shared is the one an image holds; the other is not.
+  const twinShared = new Set(regular.filter((i) => records[i]!.shared).map((i) => `${records[i]!.size} ${records[i]!.description}`));
+  const stepRecords = regular.filter((i) => {
+    const r = records[i]!;
+    return !isBaseRecord(r) && r.size % BLOCK !== 0 && (r.shared || !twinShared.has(`${r.size} ${r.description}`));
+  });
   const expected = (l: Layer): number => l.size + l.blob!;
   const stepOf = new Map<number, Layer>();
   const stepTaken = new Set<string>();
@@ -190,9 +196,11 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
   const baseOf = new Map<number, Layer>();
   const baseTaken = new Set<string>();
   for (let progress = baseRecords.length > 0; progress; ) {
+    // A layer whose step's record is there is not a base's: a build FROM its image takes it from
+    // that record (measured: no base records for svc:1's layers when svc:2 was built FROM it).
     const eligible = [...layers.values()].filter((l) => {
       const parent = parentOf.get(l.chainId);
-      return !baseTaken.has(l.chainId) && (parent === undefined || baseTaken.has(parent));
+      return !baseTaken.has(l.chainId) && !stepTaken.has(l.chainId) && (parent === undefined || baseTaken.has(parent) || stepTaken.has(parent));
     });
     const found = closestPairs(
       baseRecords.filter((i) => !baseOf.has(i)).map((index) => ({ index, value: records[index]!.size })),

@@ -279,6 +279,20 @@ describe('the build cache BuildKit built images with', () => {
       expect(s.buildCache[0]).toMatchObject({ shared: false, free: 4 * BLOCK + DIRS });
     });
 
+    it("a base's record is not taken for a layer a step's record holds, whatever its size", () => {
+      // 280 bytes: the COPY layer's blob, which its step's record holds; no base has such a layer.
+      const s = world([...records, rec('legacy', '', 280)]);
+      expect(s.buildCache.find((b) => b.id === 'legacy')).toMatchObject({ shared: false });
+      expect(s.buildCache.find((b) => b.id === 'copy')!.layer?.chainId).toBe('copy');
+    });
+
+    it('of twin records (a step rebuilt with --no-cache that made the same bytes), the one the daemon calls shared holds the layer', () => {
+      const twin = { ...rec('a-twin', '[3/3] COPY site.bin /site.bin', BLOCK + 280), shared: false };
+      const s = world([twin, ...records]);
+      expect(s.buildCache.find((b) => b.id === 'copy')!.layer?.chainId).toBe('copy');
+      expect(s.buildCache.find((b) => b.id === 'a-twin')).toMatchObject({ shared: false });
+    });
+
     it("a base's record whose image is gone frees its blob and the layer's snapshot, taken to be at least as big", () => {
       const s = world([rec('gone', '', 702_027)]);
       expect(s.buildCache[0]).toMatchObject({ shared: false, free: 2 * 172 * BLOCK + DIRS });
