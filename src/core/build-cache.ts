@@ -127,7 +127,9 @@ const BASE_RATIO = 2;
 export function attributeBuildCache(records: readonly BuildCacheRecord[], images: readonly Image[], store: 'classic' | 'containerd'): BuildCacheRecord[] {
   if (store !== 'containerd') return [...records];
   const layers = new Map<string, Layer>();
-  for (const image of images) for (const l of image.layers) if (!layers.has(l.chainId) && (l.blob ?? 0) > 0) layers.set(l.chainId, l);
+  // Every layer with content, a blob placed at 0 too: a record can tell it better (a --target
+  // image's own layer, on a stretch shared with another, was placed at 0).
+  for (const image of images) for (const l of image.layers) if (!layers.has(l.chainId) && l.blob !== undefined) layers.set(l.chainId, l);
   const regular = records.flatMap((r, i) => (r.type === 'regular' && r.size > 0 ? [i] : []));
 
   // The steps' records first: they tell the blobs of the layers they made. A snapshot alone
@@ -205,7 +207,7 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
     const found = closestPairs(
       baseRecords.filter((i) => !baseOf.has(i)).map((index) => ({ index, value: records[index]!.size })),
       eligible.map((layer) => ({ layer, value: layer.blob! })),
-      (i, l) => records[i]!.size <= BASE_RATIO * l.blob! && l.blob! <= BASE_RATIO * records[i]!.size,
+      (i, l) => l.blob! > 0 && records[i]!.size <= BASE_RATIO * l.blob! && l.blob! <= BASE_RATIO * records[i]!.size,
     );
     keep(found, baseOf, baseTaken);
     for (const [i, l] of found) if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);

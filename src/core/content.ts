@@ -58,7 +58,12 @@ export function placeBlobs(images: readonly Image[], known: ReadonlyMap<string, 
     const stretch = [start];
     for (let n = start; n.children.length === 1 && n.images.length === 0; ) stretch.push((n = n.children[0]!));
     const end = stretch[stretch.length - 1]!;
-    const bytes = end.images.length ? Math.max(0, Math.round(mean(end.images.map(rest)) - above)) : fitShared(end.children, above, rest, sum(stretch.map((n) => n.size)));
+    // Where images branch off with no image of their own, blobs the build cache's records tell
+    // are better than the fit (two --target images of one Dockerfile share such a layer).
+    const told = stretch.every((n) => known.has(n.chainId)) ? sum(stretch.map((n) => known.get(n.chainId)!)) : undefined;
+    const bytes = end.images.length
+      ? Math.max(0, Math.round(mean(end.images.map(rest)) - above))
+      : (told ?? fitShared(end.children, above, rest, sum(stretch.map((n) => n.size))));
     spread(stretch, bytes, known);
     for (const child of end.children) pending.push({ start: child, above: above + bytes });
   }
