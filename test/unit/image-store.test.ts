@@ -279,11 +279,17 @@ describe('the build cache BuildKit built images with', () => {
       expect(s.buildCache[0]).toMatchObject({ shared: false, free: 4 * BLOCK + DIRS });
     });
 
-    it("a base's record is not taken for a layer a step's record holds, whatever its size", () => {
-      // 280 bytes: the COPY layer's blob, which its step's record holds; no base has such a layer.
-      const s = world([...records, rec('legacy', '', 280)]);
-      expect(s.buildCache.find((b) => b.id === 'legacy')).toMatchObject({ shared: false });
-      expect(s.buildCache.find((b) => b.id === 'copy')!.layer?.chainId).toBe('copy');
+    it("a base's record takes a layer a step's record holds only with that record's very blob", () => {
+      // 281 bytes: near the COPY layer's blob (280), but not what its step's record holds (the
+      // sizes differ by more than whole blocks): a legacy base's layer, not this one.
+      const near = world([...records, rec('legacy', '', 281)]);
+      expect(near.buildCache.find((b) => b.id === 'legacy')).toMatchObject({ shared: false });
+      // 280: a build FROM webapp took it as a base (x4:1 FROM x1:1): the record holds the layer,
+      // and webapp's snapshot of the layer below it, which no base's record holds.
+      const from = world([...records, rec('from-web', '', 280)]);
+      expect(from.buildCache.find((b) => b.id === 'from-web')).toMatchObject({ shared: true, layer: { chainId: 'copy' }, below: [{ chainId: 'run', held: BLOCK + DIRS }] });
+      // The blob is counted once: with the base's record, not the step's.
+      expect(from.buildCache.find((b) => b.id === 'copy')!.layer).toEqual({ chainId: 'copy', held: 0 });
     });
 
     it('of twin records (a step rebuilt with --no-cache that made the same bytes), the one the daemon calls shared holds the layer', () => {
