@@ -126,154 +126,20 @@ const BASE_RATIO = 2;
  */
 export function attributeBuildCache(records: readonly BuildCacheRecord[], images: readonly Image[], store: 'classic' | 'containerd'): BuildCacheRecord[] {
   if (store !== 'containerd') return [...records];
-  const layers = new Map<string, Layer>();
   // Every layer with content, a blob placed at 0 too: a record can tell it better (a --target
   // image's own layer, on a stretch shared with another, was placed at 0).
+  const layers = new Map<string, Layer>();
   for (const image of images) for (const l of image.layers) if (!layers.has(l.chainId) && l.blob !== undefined) layers.set(l.chainId, l);
   const regular = records.flatMap((r, i) => (r.type === 'regular' && r.size > 0 ? [i] : []));
 
-  // The steps' records first: they tell the blobs of the layers they made. A snapshot alone
-  // (whole blocks) holds no blob: no image has what it made.
-  // Of twins (a step built again with --no-cache that made the same bytes: same description,
-  // same size), the one the daemon calls shared is the one an image holds; the other is not.
-  const twinShared = new Set(regular.filter((i) => records[i]!.shared).map((i) => `${records[i]!.size} ${records[i]!.description}`));
-  const stepRecords = regular.filter((i) => {
-    const r = records[i]!;
-    return !isBaseRecord(r) && r.size % BLOCK !== 0 && (r.shared || !twinShared.has(`${r.size} ${r.description}`));
-  });
-  const expected = (l: Layer): number => l.size + l.blob!;
-  const stepOf = new Map<number, Layer>();
-  const stepTaken = new Set<string>();
-  const keep = (found: Map<number, Layer>, into: Map<number, Layer>, taken: Set<string>): void => {
-    for (const [i, l] of found) {
-      into.set(i, l);
-      taken.add(l.chainId);
-    }
-  };
-  // Named by its step: any size a snapshot and a blob of it can add up to (BuildKit's snapshot and
-  // the image's differ by a few blocks; a blob is at most about its snapshot's size).
-  const byKey = <T>(items: T[], key: (t: T) => string | undefined): Map<string, T[]> => {
-    const groups = new Map<string, T[]>();
-    for (const item of items) {
-      const k = key(item);
-      if (k === undefined) continue;
-      const list = groups.get(k);
-      if (list) list.push(item);
-      else groups.set(k, [item]);
-    }
-    return groups;
-  };
-  const layersByStep = byKey([...layers.values()], (l) => (l.step ? stepKey(l.step) : undefined));
-  for (const [key, group] of byKey(stepRecords, (i) => stepKey(records[i]!.description))) {
-    const named = layersByStep.get(key);
-    if (!named) continue;
-    const found = closestPairs(
-      group.map((index) => ({ index, value: records[index]!.size })),
-      named.map((layer) => ({ layer, value: expected(layer) })),
-      (i, l) => records[i]!.size >= l.size - SNAPSHOT_DIRS && records[i]!.size <= 2.2 * l.size + SNAPSHOT_DIRS,
-    );
-    keep(found, stepOf, stepTaken);
-  }
-  // Else the size alone, closely.
-  keep(
-    closestPairs(
-      stepRecords.filter((i) => !stepOf.has(i)).map((index) => ({ index, value: records[index]!.size })),
-      [...layers.values()].filter((l) => l.buildkit !== false && !stepTaken.has(l.chainId)).map((layer) => ({ layer, value: expected(layer) })),
-      (i, l) => Math.abs(records[i]!.size - expected(l)) <= SIZE_ONLY_TOLERANCE * expected(l),
-    ),
-    stepOf,
-    stepTaken,
-  );
+  // The steps' records first: they tell the blobs of the layers they made.
+  const stepOf = matchSteps(records, regular, layers);
   const known = new Map<string, number>();
   for (const [i, l] of stepOf) known.set(l.chainId, Math.max(0, records[i]!.size - l.size));
   if (known.size) placeBlobs(images, known);
-
-  // Then the bases' records: each the blob of one layer of the image a build started from (its
-  // size, to the byte), and a build's base has a record for every layer of it: a layer is a
-  // base's only when the layer below it is too. Each round places the blobs again with what the
-  // records matched so far tell, which brings the other layers of a base closer to theirs.
-  const parentOf = new Map<string, string | undefined>();
-  for (const image of images) image.layers.forEach((l, i) => parentOf.set(l.chainId, image.layers[i - 1]?.chainId));
-  const baseRecords = regular.filter((i) => isBaseRecord(records[i]!));
-  const baseOf = new Map<number, Layer>();
-  const baseTaken = new Set<string>();
-  const stepSize = new Map([...stepOf].map(([i, l]) => [l.chainId, records[i]!.size] as const));
-  const chainEligible = (l: Layer): boolean => {
-    const parent = parentOf.get(l.chainId);
-    return !baseTaken.has(l.chainId) && (parent === undefined || baseTaken.has(parent) || stepTaken.has(parent));
-  };
-  for (let progress = baseRecords.length > 0; progress; ) {
-    // A layer a step made, whose step's record is there, is a base's only when the base's record
-    // has the very blob that step's record holds: the two sizes differ by whole blocks (BuildKit's
-    // snapshot). Measured: x4:1, only ENV FROM x1:1, got base records for x1:1's ADD, COPY --link
-    // and RUN true layers (29, 9,691 and 9,710 bytes; the steps' records 8,221, 1,668,571 and
-    // 1,672,686), which then held x1:1's snapshots; svc:2, a RUN FROM svc:1, got none.
-    const found = new Map<number, Layer>();
-    const byResidue = byKey(
-      [...layers.values()].filter((l) => stepSize.has(l.chainId) && chainEligible(l)),
-      (l) => String(stepSize.get(l.chainId)! % BLOCK),
-    );
-    for (const i of baseRecords) {
-      const b = records[i]!.size;
-      if (baseOf.has(i)) continue;
-      const candidates = (byResidue.get(String(b % BLOCK)) ?? []).filter((l) => !baseTaken.has(l.chainId) && ![...found.values()].includes(l) && stepSize.get(l.chainId)! >= b);
-      const best = candidates.sort((x, y) => Math.abs(x.blob! - b) - Math.abs(y.blob! - b) || (x.chainId < y.chainId ? -1 : 1))[0];
-      if (best) found.set(i, best);
-    }
-    // Any other layer: by its blob as placed, within a factor of two.
-    const others = closestPairs(
-      baseRecords.filter((i) => !baseOf.has(i) && !found.has(i)).map((index) => ({ index, value: records[index]!.size })),
-      [...layers.values()].filter((l) => !stepTaken.has(l.chainId) && chainEligible(l)).map((layer) => ({ layer, value: layer.blob! })),
-      (i, l) => l.blob! > 0 && records[i]!.size <= BASE_RATIO * l.blob! && l.blob! <= BASE_RATIO * records[i]!.size,
-    );
-    for (const [i, l] of others) found.set(i, l);
-    keep(found, baseOf, baseTaken);
-    for (const [i, l] of found) if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);
-    progress = found.size > 0;
-    if (progress) placeBlobs(images, known);
-  }
+  const baseOf = matchBases(records, regular, layers, images, stepOf, known);
   const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
-
-  // A build FROM an image built here (svc:2 FROM svc:1) has no base records for the layers a
-  // step made: BuildKit takes them from its cache, and makes the first step's snapshot on the
-  // image's own snapshots, which then stay on disk until that step's record goes (measured on
-  // engine 28.5: removing svc:1 after svc:2 freed nothing; pruning svc:2's step record then freed
-  // svc:1's two snapshots with its own). Such a step's layer sits on an image's top layer.
-  const tops = new Map<string, Image>();
-  for (const image of images) {
-    const top = image.layers[image.layers.length - 1];
-    if (top && !tops.has(top.chainId)) tops.set(top.chainId, image);
-  }
-  const stepRecordOf = new Map([...stepOf].map(([i, l]) => [l.chainId, i] as const));
-  const below = new Map<number, { chainId: string; held: number }[]>();
-  const snapshotHeld = new Set(withBase);
-  for (const image of images) {
-    image.layers.forEach((l, k) => {
-      const record = stepRecordOf.get(l.chainId);
-      const from = k > 0 ? tops.get(image.layers[k - 1]!.chainId) : undefined;
-      if (record === undefined || !from) return;
-      for (const q of from.layers) {
-        if (snapshotHeld.has(q.chainId)) continue;
-        snapshotHeld.add(q.chainId);
-        const list = below.get(record) ?? [];
-        list.push({ chainId: q.chainId, held: Math.max(0, q.size) + SNAPSHOT_DIRS });
-        below.set(record, list);
-      }
-    });
-  }
-
-  // A base's record sits on the image's snapshots below its layer, down to the next layer a
-  // base's record holds: it holds them too (x1:1's first two snapshots, under its ADD layer).
-  for (const [i, l] of baseOf) {
-    for (let p = parentOf.get(l.chainId); p !== undefined && !withBase.has(p); p = parentOf.get(p)) {
-      const q = layers.get(p);
-      if (!q || snapshotHeld.has(p)) continue;
-      snapshotHeld.add(p);
-      const list = below.get(i) ?? [];
-      list.push({ chainId: p, held: Math.max(0, q.size) + SNAPSHOT_DIRS });
-      below.set(i, list);
-    }
-  }
+  const below = snapshotsBelow(images, layers, stepOf, baseOf);
 
   return records.map((r, i) => {
     if (r.type !== 'regular') return r;
@@ -296,6 +162,187 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
       ...(below.has(i) ? { below: below.get(i)! } : {}),
     };
   });
+}
+
+/**
+ * Each build step's record (by index in `records`) and the layer it made: by the step its
+ * description names and its size, else by its size alone, closely.
+ */
+function matchSteps(records: readonly BuildCacheRecord[], regular: readonly number[], layers: ReadonlyMap<string, Layer>): Map<number, Layer> {
+  // A snapshot alone (whole blocks) holds no blob: no image has what it made. Of twins (a step
+  // built again with --no-cache that made the same bytes: same description, same size), the one
+  // the daemon calls shared is the one an image holds.
+  const twinShared = new Set(regular.filter((i) => records[i]!.shared).map((i) => `${records[i]!.size} ${records[i]!.description}`));
+  const stepRecords = regular.filter((i) => {
+    const r = records[i]!;
+    return !isBaseRecord(r) && r.size % BLOCK !== 0 && (r.shared || !twinShared.has(`${r.size} ${r.description}`));
+  });
+  const expected = (l: Layer): number => l.size + l.blob!;
+  const stepOf = new Map<number, Layer>();
+  const taken = new Set<string>();
+  const keep = (found: Map<number, Layer>): void => {
+    for (const [i, l] of found) {
+      stepOf.set(i, l);
+      taken.add(l.chainId);
+    }
+  };
+  // Named by its step: any size a snapshot and a blob of it can add up to (BuildKit's snapshot and
+  // the image's differ by a few blocks; a blob is at most about its snapshot's size).
+  const layersByStep = groupBy([...layers.values()], (l) => (l.step ? stepKey(l.step) : undefined));
+  for (const [key, group] of groupBy(stepRecords, (i) => stepKey(records[i]!.description))) {
+    const named = layersByStep.get(key);
+    if (!named) continue;
+    keep(
+      closestPairs(
+        group.map((index) => ({ index, value: records[index]!.size })),
+        named.map((layer) => ({ layer, value: expected(layer) })),
+        (i, l) => records[i]!.size >= l.size - SNAPSHOT_DIRS && records[i]!.size <= 2.2 * l.size + SNAPSHOT_DIRS,
+      ),
+    );
+  }
+  // Else the size alone, closely.
+  keep(
+    closestPairs(
+      stepRecords.filter((i) => !stepOf.has(i)).map((index) => ({ index, value: records[index]!.size })),
+      [...layers.values()].filter((l) => l.buildkit !== false && !taken.has(l.chainId)).map((layer) => ({ layer, value: expected(layer) })),
+      (i, l) => Math.abs(records[i]!.size - expected(l)) <= SIZE_ONLY_TOLERANCE * expected(l),
+    ),
+  );
+  return stepOf;
+}
+
+/**
+ * Each base's record (by index in `records`) and the layer whose blob it is (its size, to the
+ * byte). A build's base has a record for every layer of it: a layer is a base's only when the
+ * layer below it is a base's or a step's too. Each round places the blobs again (into `known`,
+ * and the images' layers) with what the records matched so far tell, which brings the other
+ * layers of a base closer to theirs.
+ */
+function matchBases(
+  records: readonly BuildCacheRecord[],
+  regular: readonly number[],
+  layers: ReadonlyMap<string, Layer>,
+  images: readonly Image[],
+  stepOf: ReadonlyMap<number, Layer>,
+  known: Map<string, number>,
+): Map<number, Layer> {
+  const parentOf = parentsOf(images);
+  const stepSize = new Map([...stepOf].map(([i, l]) => [l.chainId, records[i]!.size] as const));
+  const baseRecords = regular.filter((i) => isBaseRecord(records[i]!));
+  const baseOf = new Map<number, Layer>();
+  const taken = new Set<string>();
+  const eligible = (l: Layer): boolean => {
+    const parent = parentOf.get(l.chainId);
+    return !taken.has(l.chainId) && (parent === undefined || taken.has(parent) || stepSize.has(parent));
+  };
+  for (let progress = baseRecords.length > 0; progress; ) {
+    // A layer a step made, whose step's record is there, is a base's only when the base's record
+    // has the very blob that step's record holds: the two sizes differ by whole blocks (BuildKit's
+    // snapshot). Measured: x4:1, only ENV FROM x1:1, got base records for x1:1's ADD, COPY --link
+    // and RUN true layers (29, 9,691 and 9,710 bytes; the steps' records 8,221, 1,668,571 and
+    // 1,672,686), which then held x1:1's snapshots; svc:2, a RUN FROM svc:1, got none.
+    const found = new Map<number, Layer>();
+    const used = new Set<string>();
+    const byResidue = groupBy(
+      [...layers.values()].filter((l) => stepSize.has(l.chainId) && eligible(l)),
+      (l) => String(stepSize.get(l.chainId)! % BLOCK),
+    );
+    for (const i of baseRecords) {
+      const b = records[i]!.size;
+      if (baseOf.has(i)) continue;
+      const best = (byResidue.get(String(b % BLOCK)) ?? [])
+        .filter((l) => !used.has(l.chainId) && stepSize.get(l.chainId)! >= b)
+        .sort((x, y) => Math.abs(x.blob! - b) - Math.abs(y.blob! - b) || (x.chainId < y.chainId ? -1 : 1))[0];
+      if (!best) continue;
+      found.set(i, best);
+      used.add(best.chainId);
+    }
+    // Any other layer: by its blob as placed, within a factor of two.
+    const others = closestPairs(
+      baseRecords.filter((i) => !baseOf.has(i) && !found.has(i)).map((index) => ({ index, value: records[index]!.size })),
+      [...layers.values()].filter((l) => !stepSize.has(l.chainId) && eligible(l)).map((layer) => ({ layer, value: layer.blob! })),
+      (i, l) => l.blob! > 0 && records[i]!.size <= BASE_RATIO * l.blob! && l.blob! <= BASE_RATIO * records[i]!.size,
+    );
+    for (const [i, l] of others) found.set(i, l);
+    for (const [i, l] of found) {
+      baseOf.set(i, l);
+      taken.add(l.chainId);
+      if (!known.has(l.chainId)) known.set(l.chainId, records[i]!.size);
+    }
+    progress = found.size > 0;
+    if (progress) placeBlobs(images, known);
+  }
+  return baseOf;
+}
+
+/**
+ * The images' snapshots a record holds below its own layer (by index in `records`):
+ * - A build FROM an image built here (svc:2 FROM svc:1) has no base records for the layers a step
+ *   made: BuildKit takes them from its cache, and makes the first step's snapshot on the image's
+ *   own snapshots, which then stay on disk until that step's record goes (measured on engine
+ *   28.5: removing svc:1 after svc:2 freed nothing; pruning svc:2's step record then freed
+ *   svc:1's two snapshots with its own). Such a step's layer sits on an image's top layer.
+ * - A base's record sits on the image's snapshots below its layer, down to the next layer a
+ *   base's record holds: it holds them too (x1:1's first two snapshots, under its ADD layer).
+ * Each snapshot is counted with one record, and none a base's record holds as its own layer.
+ */
+function snapshotsBelow(
+  images: readonly Image[],
+  layers: ReadonlyMap<string, Layer>,
+  stepOf: ReadonlyMap<number, Layer>,
+  baseOf: ReadonlyMap<number, Layer>,
+): Map<number, { chainId: string; held: number }[]> {
+  const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
+  const held = new Set(withBase);
+  const below = new Map<number, { chainId: string; held: number }[]>();
+  const hold = (record: number, layer: Layer): void => {
+    if (held.has(layer.chainId)) return;
+    held.add(layer.chainId);
+    const list = below.get(record) ?? [];
+    list.push({ chainId: layer.chainId, held: Math.max(0, layer.size) + SNAPSHOT_DIRS });
+    below.set(record, list);
+  };
+  const tops = new Map<string, Image>();
+  for (const image of images) {
+    const top = image.layers[image.layers.length - 1];
+    if (top && !tops.has(top.chainId)) tops.set(top.chainId, image);
+  }
+  const stepRecordOf = new Map([...stepOf].map(([i, l]) => [l.chainId, i] as const));
+  for (const image of images) {
+    image.layers.forEach((l, k) => {
+      const record = stepRecordOf.get(l.chainId);
+      const from = k > 0 ? tops.get(image.layers[k - 1]!.chainId) : undefined;
+      if (record !== undefined && from) for (const q of from.layers) hold(record, q);
+    });
+  }
+  const parentOf = parentsOf(images);
+  for (const [i, l] of baseOf) {
+    for (let p = parentOf.get(l.chainId); p !== undefined && !withBase.has(p); p = parentOf.get(p)) {
+      const q = layers.get(p);
+      if (q) hold(i, q);
+    }
+  }
+  return below;
+}
+
+/** Each layer's parent (the layer below it), by chain ID. */
+function parentsOf(images: readonly Image[]): Map<string, string | undefined> {
+  const parentOf = new Map<string, string | undefined>();
+  for (const image of images) image.layers.forEach((l, i) => parentOf.set(l.chainId, image.layers[i - 1]?.chainId));
+  return parentOf;
+}
+
+/** `items` by `key` (an item whose key is undefined is in no group). */
+function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 /**
