@@ -180,7 +180,7 @@ function isSingleRepository(refs: readonly string[]): boolean {
  */
 export class RemovalReplay {
   readonly model: ImageStoreModel;
-  /** The shared build-cache records the removals so far leave as the cache's own (classic store). */
+  /** The build-cache records the removals so far leave as the cache's own (what they held with the images goes with them). */
   readonly cachedRecords: BuildCacheRecord[] = [];
   private readonly released = new Set<BuildCacheRecord>();
   private readonly cache: SharedBuildCache;

@@ -310,7 +310,8 @@ export function computeDiskUsage(snapshot: Snapshot): DiskUsage {
         cache.filter((b) => !b.inUse),
         freeBytes,
       ),
-      exact: true,
+      // On the containerd store which layer each record holds is matched, not given (build-cache.ts).
+      exact: snapshot.imageStore !== 'containerd',
       items: bySize(cache, (b) => b.size),
     },
   };

@@ -94,9 +94,12 @@ describeE2E('docker tidy df', () => {
     if (containerdStore) {
       // Estimated figures are marked, and the mark explained.
       expect(lines[1]).toMatch(/^Images\s+\d+\s+\d+\s+[\d.]+[kMG]?B\*\s+[\d.]+[kMG]?B \(\d+%\)\*$/);
+      // Which image layer each build-cache record holds is matched there, not given.
+      expect(lines[4]).toMatch(/^Build Cache\s+\d+\s+\d+\s+[\d.]+[kMG]?B\*\s+[\d.]+[kMG]?B(?: \(\d+%\))?\*$/);
       expect(lines.slice(6)).toEqual(['', '* estimated: the daemon did not give exact figures for every item']);
     } else {
       expect(lines[1]).toMatch(/^Images\s+\d+\s+\d+\s+[\d.]+[kMG]?B\s+[\d.]+[kMG]?B \(\d+%\)$/);
+      expect(lines[4]).toMatch(/^Build Cache\s+\d+\s+\d+\s+[\d.]+[kMG]?B\s+[\d.]+[kMG]?B(?: \(\d+%\))?$/);
       expect(lines).toHaveLength(6);
     }
   });

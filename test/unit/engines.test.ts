@@ -82,6 +82,7 @@ describe.each([
     // Every record is Shared there; BuildKit's own snapshots of webapp's steps are the cache's alone.
     else expect(usage.buildCache.sizeBytes).toBeGreaterThan(unshared + 200_000 + 300_000);
     expect(usage.images.exact).toBe(store === 'classic');
+    expect(usage.buildCache.exact).toBe(store === 'classic');
   });
 
   it.runIf(store === 'containerd')("matches each build-cache record with the image layer it holds: webapp's steps and busybox's layer", () => {
