@@ -25,8 +25,8 @@ export function heldBytes(record: BuildCacheRecord): number {
 
 /** Tells which freed image layers stay on disk in the build cache. */
 export class SharedBuildCache {
-  private readonly bySize = new Map<number, BuildCacheRecord[]>();
-  private readonly byLayer = new Map<string, { record: BuildCacheRecord; held: number }[]>();
+  private readonly bySize: Map<number, BuildCacheRecord[]>;
+  private readonly byLayer: Map<string, { chainId: string; record: BuildCacheRecord; held: number }[]>;
 
   /**
    * Only a layer a BuildKit step made (its history says so) is held by the cache. On the classic
@@ -40,19 +40,10 @@ export class SharedBuildCache {
     /** False when the records could not be read: then every layer BuildKit made counts as held. */
     private readonly known = true,
   ) {
-    for (const record of records) {
-      for (const { chainId, held } of [...(record.layer ? [record.layer] : []), ...(record.below ?? [])]) {
-        const list = this.byLayer.get(chainId);
-        if (list) list.push({ record, held });
-        else this.byLayer.set(chainId, [{ record, held }]);
-      }
-    }
+    const holdings = records.flatMap((record) => [...(record.layer ? [record.layer] : []), ...(record.below ?? [])].map(({ chainId, held }) => ({ chainId, record, held })));
+    this.byLayer = groupBy(holdings, (h) => h.chainId);
     const shared = records.filter((r) => r.shared && r.size > 0);
-    for (const r of [...shared].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      const list = this.bySize.get(r.size);
-      if (list) list.push(r);
-      else this.bySize.set(r.size, [r]);
-    }
+    this.bySize = groupBy([...shared].sort((a, b) => (a.id < b.id ? -1 : 1)), (r) => r.size);
   }
 
   /** The bytes of `layer`, freed from the images, that the build cache keeps; undefined when none. */
@@ -79,7 +70,7 @@ export class SharedBuildCache {
 // - A base image's record (no description) is the blob of one of its layers (its Size, to the
 //   byte) and holds that layer's snapshot too: it frees nothing while the image stays, and the
 //   image frees nothing when it goes, until the record is pruned.
-// The daemon says every record is Shared and names neither parents nor layers, so each record is
+// The daemon says nearly every record is Shared and names neither parents nor layers, so each record is
 // matched to the layer it holds: a step's by the step its description names (the layer's history
 // says the same step) and its size, a base's by its size against the layer's blob. A step's
 // record, once matched, also tells the layer's blob (its Size less the layer's snapshot), which
@@ -119,10 +110,10 @@ const BASE_RATIO = 2;
  * The containerd store's build-cache records, each with what pruning it frees on disk while the
  * images stay (`free`) and, when an image holds part of it, that image layer and the bytes the
  * two hold together (`layer`); `shared` then says whether an image holds any. A layer can have
- * two: the record of the step that made it, and a base record (a build that started from its image
- * and found no record of that step; not seen in the worlds measured); and a step's record can hold the snapshots
- * of the image its build started from (`below`). The layers' blobs are placed again with what the
- * matched records tell (changes `images` in place). Classic store: the records as they are.
+ * two: the record of the step that made it, and a base record of a build FROM its image (x4:1,
+ * ENV-only FROM x1:1); and a record can hold the snapshots of the image below its layer
+ * (`below`). The layers' blobs are placed again with what the matched records tell (changes
+ * `images` in place). Classic store: the records as they are.
  */
 export function attributeBuildCache(records: readonly BuildCacheRecord[], images: readonly Image[], store: 'classic' | 'containerd'): BuildCacheRecord[] {
   if (store !== 'containerd') return [...records];
@@ -137,9 +128,10 @@ export function attributeBuildCache(records: readonly BuildCacheRecord[], images
   const known = new Map<string, number>();
   for (const [i, l] of stepOf) known.set(l.chainId, Math.max(0, records[i]!.size - l.size));
   if (known.size) placeBlobs(images, known);
-  const baseOf = matchBases(records, regular, layers, images, stepOf, known);
+  const parentOf = parentsOf(images);
+  const baseOf = matchBases(records, regular, layers, images, parentOf, stepOf, known);
   const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
-  const below = snapshotsBelow(images, layers, stepOf, baseOf);
+  const below = snapshotsBelow(images, layers, parentOf, stepOf, baseOf, withBase);
 
   return records.map((r, i) => {
     if (r.type !== 'regular') return r;
@@ -223,10 +215,10 @@ function matchBases(
   regular: readonly number[],
   layers: ReadonlyMap<string, Layer>,
   images: readonly Image[],
+  parentOf: ReadonlyMap<string, string | undefined>,
   stepOf: ReadonlyMap<number, Layer>,
   known: Map<string, number>,
 ): Map<number, Layer> {
-  const parentOf = parentsOf(images);
   const stepSize = new Map([...stepOf].map(([i, l]) => [l.chainId, records[i]!.size] as const));
   const baseRecords = regular.filter((i) => isBaseRecord(records[i]!));
   const baseOf = new Map<number, Layer>();
@@ -245,12 +237,12 @@ function matchBases(
     const used = new Set<string>();
     const byResidue = groupBy(
       [...layers.values()].filter((l) => stepSize.has(l.chainId) && eligible(l)),
-      (l) => String(stepSize.get(l.chainId)! % BLOCK),
+      (l) => stepSize.get(l.chainId)! % BLOCK,
     );
     for (const i of baseRecords) {
       const b = records[i]!.size;
       if (baseOf.has(i)) continue;
-      const best = (byResidue.get(String(b % BLOCK)) ?? [])
+      const best = (byResidue.get(b % BLOCK) ?? [])
         .filter((l) => !used.has(l.chainId) && stepSize.get(l.chainId)! >= b)
         .sort((x, y) => Math.abs(x.blob! - b) - Math.abs(y.blob! - b) || (x.chainId < y.chainId ? -1 : 1))[0];
       if (!best) continue;
@@ -289,10 +281,11 @@ function matchBases(
 function snapshotsBelow(
   images: readonly Image[],
   layers: ReadonlyMap<string, Layer>,
+  parentOf: ReadonlyMap<string, string | undefined>,
   stepOf: ReadonlyMap<number, Layer>,
   baseOf: ReadonlyMap<number, Layer>,
+  withBase: ReadonlySet<string>,
 ): Map<number, { chainId: string; held: number }[]> {
-  const withBase = new Set([...baseOf.values()].map((l) => l.chainId));
   const held = new Set(withBase);
   const below = new Map<number, { chainId: string; held: number }[]>();
   const hold = (record: number, layer: Layer): void => {
@@ -315,7 +308,6 @@ function snapshotsBelow(
       if (record !== undefined && from) for (const q of from.layers) hold(record, q);
     });
   }
-  const parentOf = parentsOf(images);
   for (const [i, l] of baseOf) {
     for (let p = parentOf.get(l.chainId); p !== undefined && !withBase.has(p); p = parentOf.get(p)) {
       const q = layers.get(p);
@@ -332,9 +324,9 @@ function parentsOf(images: readonly Image[]): Map<string, string | undefined> {
   return parentOf;
 }
 
-/** `items` by `key` (an item whose key is undefined is in no group). */
-function groupBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+/** `items` by `key`, in their order (an item whose key is undefined is in no group). */
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K | undefined): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
   for (const item of items) {
     const k = key(item);
     if (k === undefined) continue;

@@ -6,13 +6,11 @@
 // only question is which zero-size entries are the zero-size layers. We walk every placement that
 // fits: where they all agree on the bytes up to a layer, that layer's cumulative size is known.
 
+import { BLOCK } from './content.js';
 import type { Layer } from './snapshot.js';
 
 /** The diff ID of an empty layer (an empty tar): always 0 bytes. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
-
-/** What an empty layer's history entry says on the containerd store: one 4 kB block. */
-const EMPTY_SNAPSHOT_BYTES = 4096;
 
 /** One entry of an image's history, as the Engine API gives it. */
 export interface HistoryEntry {
@@ -65,7 +63,7 @@ export function pairHistoryWithLayers(diffIds: readonly string[], historyNewestF
   // Whether layer `layer` can take the non-zero entry `a`: the empty layer (an empty tar) holds
   // nothing, but on the containerd store a step that changed nothing after another (RUN true)
   // has it with a history Size of 4096, its empty snapshot's one block (engines 26 and 28.5).
-  const takes = (layer: number, a: number): boolean => !isEmpty[layer] || nonZero[a] === EMPTY_SNAPSHOT_BYTES;
+  const takes = (layer: number, a: number): boolean => !isEmpty[layer] || nonZero[a] === BLOCK;
   // feasible(a, used): the remaining zeros can be placed once `a` gaps are done and `used` zeros placed.
   const memo = new Map<string, boolean>();
   const feasible = (a: number, used: number): boolean => {

@@ -24,7 +24,8 @@ const CacheEntry = z.object({
   own: z.nullable(z.number()),
 });
 // Version 2 added `buildkit`, version 3 `own`, version 4 `steps` for `buildkit`: an older file is ignored and rewritten.
-const CacheFile = z.object({ schemaVersion: z.literal(4), images: z.record(z.string(), CacheEntry) });
+const SCHEMA_VERSION = 4;
+const CacheFile = z.object({ schemaVersion: z.literal(SCHEMA_VERSION), images: z.record(z.string(), CacheEntry) });
 type CacheEntry = z.infer<typeof CacheEntry>;
 
 
@@ -70,7 +71,7 @@ export class LayerCache {
       sizes: layers.map((l) => l.size),
       known: layers.map((l) => l.known),
       content: imageSize - layers.reduce((s, l) => s + l.size, 0),
-      steps: layers.every((l) => l.buildkit === undefined) ? null : layers.map((l) => (l.buildkit ? (l.step ?? '') : null)),
+      steps: layers.every((l) => l.buildkit === undefined) ? null : layers.map((l) => l.step ?? null),
     });
     this.dirty = true;
   }
@@ -88,7 +89,7 @@ export class LayerCache {
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ schemaVersion: 4, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify({ schemaVersion: SCHEMA_VERSION, images: Object.fromEntries(this.entries) }), { mode: 0o600 });
       renameSync(tmp, this.file);
     } catch {
       // A read-only home is no reason to fail: the next run just asks the daemon again.
